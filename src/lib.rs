@@ -1,0 +1,77 @@
+//! # tapegrad
+//!
+//! A scalar reverse-mode automatic-differentiation engine on a tape, with small neural networks
+//! built on top.
+//!
+//! Every arithmetic op on a [`Value`] is recorded on a [`Tape`] (a Wengert list) together with
+//! its local partial derivatives; one reverse sweep over the tape, [`Value::backward`], gives the
+//! gradient of a result with respect to everything that led to it.
+//!
+//! ```
+//! use tapegrad::{Tape, Value};
+//!
+//! let tape = Tape::new();
+//! let x = tape.var(-4.0);            // a leaf
+//! let z = 2.0 * x + 2.0 + x;         // f64 on either side of + - * /
+//! let q = z.relu() + z * x;
+//! let h = (z * z).relu();
+//! let y = h + q + q * x;
+//! let grads = y.backward();          // one reverse sweep
+//! assert_eq!(y.value(), -20.0);
+//! assert_eq!(grads[x], 46.0);        // Index<Value>, and grads.wrt(x) too
+//! assert_eq!(grads.wrt(x), 46.0);
+//! # let _: Value = y;
+//! ```
+//!
+//! ## Networks
+//!
+//! [`Neuron`], [`Layer`] and [`Mlp`] own their parameters as plain `f64`. For a training step a
+//! model is [bound](Mlp::bind) onto a tape, the forward pass and the loss are recorded, and the
+//! reverse sweep gives every parameter's gradient: backprop without deriving anything by hand.
+//!
+//! ```
+//! use tapegrad::{mse, Activation, Mlp, Optimizer, Sgd, Tape};
+//!
+//! // The seed's 2-2-1 sigmoid network, every weight 1 and every bias 0, on Alice (-2, -1) -> 1.
+//! let mut net = Mlp::from_parameters(
+//!     &[2, 2, 1], Activation::Sigmoid, Activation::Sigmoid,
+//!     &[1.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0, 0.0],
+//! )?;
+//! let tape = Tape::new();
+//! let bound = net.bind(&tape);
+//! let y_pred = bound.forward(&[-2.0, -1.0])?;
+//! let loss = mse(&y_pred, &[1.0])?;
+//! let grads = loss.backward();
+//! let dl_dw = bound.gradients(&grads);
+//! assert!((dl_dw[0] - 0.0214695352658).abs() < 1e-12); // the seed's dL/dw1
+//! Sgd::new(0.1)?.step(net.parameters_mut(), dl_dw).unwrap();
+//! # Ok::<(), tapegrad::Error>(())
+//! ```
+//!
+//! For whole training runs use [`Trainer`] (or [`train`]) with a [`Dataset`].
+//!
+//! ## How the tape works
+//!
+//! A node stores its parents' indices and the partial derivative with respect to each, computed
+//! when the op runs. Nodes are appended in creation order, which is already a topological order,
+//! so the reverse sweep is one loop from the output down to the first node:
+//! `grad[parent] += partial * grad[node]`. No recursion, no sort, no closures. See
+//! [`ops`] for each op's rule and its behaviour at the edges (sigmoid at +-1000, `ln 0`, overflow).
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod error;
+mod loss;
+mod nn;
+pub mod ops;
+mod optim;
+mod tape;
+mod train;
+
+pub use error::{Error, Result};
+pub use loss::{mse, Loss};
+pub use nn::{Activation, Bound, Layer, Mlp, Neuron, ParamSlot};
+pub use ops::Operand;
+pub use optim::{Optimizer, Sgd};
+pub use tape::{Gradients, Op, Tape, Value};
+pub use train::{train, Dataset, EpochReport, TrainConfig, TrainSummary, Trainer};
