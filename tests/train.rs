@@ -1,0 +1,408 @@
+//! Training runs: the seed's 1000-epoch run from the exact parameters of WORKLOADS.md W1, and
+//! every error the training path can give, each produced by the input that should produce it.
+
+use tapegrad::{
+    mse, train, Activation, Dataset, Error, Loss, Mlp, Optimizer, Sgd, Tape, TrainConfig, Trainer,
+};
+
+fn people() -> Dataset {
+    Dataset::new(
+        &[[-2.0, -1.0], [25.0, 6.0], [17.0, 4.0], [-15.0, -6.0]],
+        &[[1.0], [0.0], [0.0], [1.0]],
+    )
+    .unwrap()
+}
+
+/// WORKLOADS.md W1: nine standard-normal draws from SplitMix64(42), in the seed's order
+/// w1..w6, b1..b3, rearranged into tapegrad's order (h1: w1 w2 b1, h2: w3 w4 b2, o1: w5 w6 b3).
+fn w1_network() -> Mlp {
+    let w = [
+        0.8822489062222688,
+        -0.4508498757188601,
+        0.1883526341159315,
+        0.219586379190761,
+        -0.6703714655421094,
+        -0.676527986719054,
+    ];
+    let b = [
+        -1.1907770929543502,
+        0.42664665906935234,
+        -0.46744487648429395,
+    ];
+    Mlp::from_parameters(
+        &[2, 2, 1],
+        Activation::Sigmoid,
+        Activation::Sigmoid,
+        &[w[0], w[1], b[0], w[2], w[3], b[1], w[4], w[5], b[2]],
+    )
+    .unwrap()
+}
+
+fn rel_close(a: f64, b: f64, tol: f64) -> bool {
+    (a - b).abs() <= tol * b.abs()
+}
+
+#[test]
+fn seed_run_reproduces_workloads_w1() {
+    let data = people();
+    let mut model = w1_network();
+    let mut epochs = 0;
+    train(
+        &mut model,
+        &data,
+        &mut Sgd::new(0.1).unwrap(),
+        TrainConfig::default().epochs(1000).batch_size(1),
+        |_| epochs += 1,
+    )
+    .unwrap();
+    assert_eq!(epochs, 1000);
+    let final_mse = model.loss(&data, Loss::Mse).unwrap();
+    let emily = model.predict(&[-7.0, -3.0]).unwrap()[0];
+    let frank = model.predict(&[20.0, 2.0]).unwrap()[0];
+    assert!(
+        rel_close(final_mse, 0.0023276758466228313, 1e-12),
+        "{final_mse}"
+    );
+    assert!(rel_close(emily, 0.9488972676278918, 1e-12), "{emily}");
+    assert!(rel_close(frank, 0.039365481724227096, 1e-12), "{frank}");
+}
+
+#[test]
+fn per_sample_training_is_the_seed_loop_by_hand() {
+    // The Trainer's per-sample path equals bind / forward / mse / backward / Sgd written out.
+    let data = people();
+    let mut by_trainer = w1_network();
+    let mut by_hand = w1_network();
+    let mut trainer = Trainer::new(TrainConfig::default().epochs(3)).unwrap();
+    trainer
+        .fit(&mut by_trainer, &mut Sgd::new(0.1).unwrap(), &data, |_| {})
+        .unwrap();
+    let mut sgd = Sgd::new(0.1).unwrap();
+    for _ in 0..3 {
+        for i in 0..data.len() {
+            let tape = Tape::new();
+            let bound = by_hand.bind(&tape);
+            let out = bound.forward(data.input(i)).unwrap();
+            let loss = mse(&out, data.target(i)).unwrap();
+            let grads = loss.backward();
+            let g = bound.gradients(&grads).to_vec();
+            sgd.step(by_hand.parameters_mut(), &g).unwrap();
+        }
+    }
+    assert_eq!(by_trainer.parameters(), by_hand.parameters());
+}
+
+#[test]
+fn mini_batch_step_uses_the_mean_gradient() {
+    // One batch of all four samples = the mean of the four per-sample gradients.
+    let data = people();
+    let model = w1_network();
+    let mut mean = [0.0; 9];
+    for i in 0..4 {
+        let tape = Tape::new();
+        let bound = model.bind(&tape);
+        let loss = mse(&bound.forward(data.input(i)).unwrap(), data.target(i)).unwrap();
+        for (m, g) in mean.iter_mut().zip(bound.gradients(&loss.backward())) {
+            *m += g / 4.0;
+        }
+    }
+    let mut batched = model.clone();
+    let mut trainer = Trainer::new(TrainConfig::default().batch_size(4)).unwrap();
+    let summary = trainer
+        .fit(&mut batched, &mut Sgd::new(1.0).unwrap(), &data, |_| {})
+        .unwrap();
+    assert_eq!(summary.steps, 1);
+    for (k, m) in mean.iter().enumerate() {
+        let step = model.parameters()[k] - batched.parameters()[k];
+        assert!((step - m).abs() < 1e-15, "parameter {k}: {step} vs {m}");
+    }
+}
+
+#[test]
+fn epoch_callback_reports_every_epoch_and_the_loss_falls() {
+    let data = people();
+    let mut model = w1_network();
+    let mut reports = Vec::new();
+    train(
+        &mut model,
+        &data,
+        &mut Sgd::new(0.1).unwrap(),
+        TrainConfig::default().epochs(200),
+        |r| reports.push((r.epoch, r.loss, r.model.loss(&data, Loss::Mse).unwrap())),
+    )
+    .unwrap();
+    assert_eq!(reports.len(), 200);
+    assert!(reports.iter().enumerate().all(|(i, r)| r.0 == i));
+    assert!(
+        reports[199].2 < reports[0].2 / 2.0,
+        "{:?} {:?}",
+        reports[0],
+        reports[199]
+    );
+}
+
+#[test]
+fn same_seed_same_run_bit_for_bit() {
+    use rand::{rngs::StdRng, SeedableRng};
+    let run = |seed| {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let mut m =
+            Mlp::random(&[2, 3, 1], Activation::Tanh, Activation::Sigmoid, &mut rng).unwrap();
+        train(
+            &mut m,
+            &people(),
+            &mut Sgd::new(0.1).unwrap(),
+            TrainConfig::default().epochs(50),
+            |_| {},
+        )
+        .unwrap();
+        m
+    };
+    assert_eq!(run(5), run(5));
+    assert_ne!(run(5), run(6));
+}
+
+// ---- errors ---------------------------------------------------------------------------------
+
+#[test]
+fn input_size_mismatch() {
+    let model = w1_network();
+    assert_eq!(
+        model.predict(&[1.0]),
+        Err(Error::InputSize {
+            expected: 2,
+            found: 1
+        })
+    );
+    let tape = Tape::new();
+    assert!(matches!(
+        model.bind(&tape).forward(&[1.0, 2.0, 3.0]),
+        Err(Error::InputSize {
+            expected: 2,
+            found: 3
+        })
+    ));
+    let wide = Dataset::new(&[[1.0, 2.0, 3.0]], &[[1.0]]).unwrap();
+    let err = Trainer::new(TrainConfig::default())
+        .unwrap()
+        .fit(
+            &mut w1_network(),
+            &mut Sgd::new(0.1).unwrap(),
+            &wide,
+            |_| {},
+        )
+        .unwrap_err();
+    assert_eq!(
+        err,
+        Error::InputSize {
+            expected: 2,
+            found: 3
+        }
+    );
+    assert_eq!(err.to_string(), "input has 3 values but the model takes 2");
+}
+
+#[test]
+fn targets_and_outputs_of_different_lengths() {
+    let tape = Tape::new();
+    let out = tape.vars(&[0.5]);
+    assert_eq!(
+        mse(&out, &[1.0, 0.0]).unwrap_err(),
+        Error::TargetSize {
+            outputs: 1,
+            targets: 2
+        }
+    );
+    let two_targets = Dataset::new(&[[1.0, 2.0]], &[[1.0, 0.0]]).unwrap();
+    let mut model = w1_network();
+    let err = train(
+        &mut model,
+        &two_targets,
+        &mut Sgd::new(0.1).unwrap(),
+        TrainConfig::default(),
+        |_| {},
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        Error::TargetSize {
+            outputs: 1,
+            targets: 2
+        }
+    );
+    assert_eq!(model, w1_network(), "nothing trained");
+}
+
+#[test]
+fn empty_dataset() {
+    let none: [[f64; 2]; 0] = [];
+    let targets: [[f64; 1]; 0] = [];
+    assert_eq!(
+        Dataset::new(&none, &targets).unwrap_err(),
+        Error::EmptyDataset
+    );
+    assert_eq!(mse(&[], &[]).unwrap_err(), Error::EmptyDataset);
+}
+
+#[test]
+fn ragged_and_non_finite_data() {
+    let err = Dataset::new(&[vec![1.0, 2.0], vec![1.0]], &[vec![1.0], vec![0.0]]).unwrap_err();
+    assert_eq!(
+        err,
+        Error::RaggedSample {
+            sample: 1,
+            what: "inputs",
+            expected: 2,
+            found: 1
+        }
+    );
+    let err = Dataset::new(&[[1.0], [2.0]], &[vec![1.0], vec![]]).unwrap_err();
+    assert!(matches!(
+        err,
+        Error::RaggedSample {
+            sample: 1,
+            what: "targets",
+            ..
+        }
+    ));
+    let err = Dataset::new(&[[1.0, f64::NAN]], &[[1.0]]).unwrap_err();
+    assert!(matches!(
+        err,
+        Error::NonFiniteData {
+            sample: 0,
+            what: "input",
+            position: 1,
+            ..
+        }
+    ));
+    assert_eq!(
+        Dataset::new(&[[1.0]], &[[1.0], [2.0]]).unwrap_err(),
+        Error::DatasetLength {
+            inputs: 1,
+            targets: 2
+        }
+    );
+}
+
+#[test]
+fn learning_rate_must_be_finite_and_positive() {
+    for lr in [0.0, -0.1, f64::NAN, f64::INFINITY] {
+        let err = Sgd::new(lr).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::InvalidHyperparameter {
+                    name: "learning rate",
+                    ..
+                }
+            ),
+            "{lr}: {err}"
+        );
+    }
+    assert!(Trainer::new(TrainConfig::default().batch_size(0)).is_err());
+}
+
+#[test]
+fn non_finite_loss_stops_with_epoch_and_sample_and_keeps_last_good_model() {
+    // Sample 2 overflows the squared error: (1e200)^2 = inf.
+    let data = Dataset::new(&[[1.0], [2.0], [1e200]], &[[1.0], [2.0], [0.0]]).unwrap();
+    let mut model = Mlp::from_parameters(
+        &[1, 1],
+        Activation::Identity,
+        Activation::Identity,
+        &[0.5, 0.0],
+    )
+    .unwrap();
+    // Where the model should be: the two good steps of epoch 0, done by hand.
+    let mut expected = model.clone();
+    let mut trainer = Trainer::new(TrainConfig::default().epochs(3)).unwrap();
+    let mut sgd = Sgd::new(0.01).unwrap();
+    for i in 0..2 {
+        trainer
+            .step(&mut expected, &mut sgd.clone(), &data, i..i + 1)
+            .unwrap();
+    }
+    let err = trainer
+        .fit(&mut model, &mut sgd, &data, |_| {})
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::NonFiniteLoss { epoch: 0, sample: 2, loss } if loss.is_infinite()),
+        "{err}"
+    );
+    assert!(err.to_string().contains("epoch 0, sample 2"), "{err}");
+    assert_eq!(model, expected);
+    assert!(model.parameters().iter().all(|p| p.is_finite()));
+}
+
+#[test]
+fn non_finite_update_is_refused_and_names_the_parameter() {
+    // The loss is finite but the gradient times the learning rate overflows the weight.
+    let data = Dataset::new(&[[1e150]], &[[0.0]]).unwrap();
+    let mut model = Mlp::from_parameters(
+        &[1, 1],
+        Activation::Identity,
+        Activation::Identity,
+        &[1e-10, 0.0],
+    )
+    .unwrap();
+    let before = model.clone();
+    let err = train(
+        &mut model,
+        &data,
+        &mut Sgd::new(1e20).unwrap(),
+        TrainConfig::default(),
+        |_| {},
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        Error::NonFiniteUpdate {
+            epoch: 0,
+            sample: 0,
+            parameter: 0
+        }
+    );
+    assert_eq!(model, before);
+}
+
+#[test]
+fn step_rejects_bad_ranges() {
+    let data = people();
+    let mut model = w1_network();
+    let mut trainer = Trainer::new(TrainConfig::default()).unwrap();
+    let mut sgd = Sgd::new(0.1).unwrap();
+    assert_eq!(
+        trainer.step(&mut model, &mut sgd, &data, 2..2).unwrap_err(),
+        Error::EmptyDataset
+    );
+    assert!(trainer.step(&mut model, &mut sgd, &data, 3..9).is_err());
+    assert_eq!(model, w1_network());
+}
+
+#[test]
+fn architecture_errors() {
+    use tapegrad::{Layer, Neuron};
+    assert!(matches!(
+        Mlp::zeros(&[2], Activation::Relu, Activation::Relu),
+        Err(Error::Architecture(_))
+    ));
+    assert!(matches!(
+        Mlp::zeros(&[2, 0, 1], Activation::Relu, Activation::Relu),
+        Err(Error::Architecture(_))
+    ));
+    assert_eq!(
+        Mlp::from_parameters(&[2, 1], Activation::Relu, Activation::Relu, &[1.0]).unwrap_err(),
+        Error::ParameterCount {
+            expected: 3,
+            found: 1
+        }
+    );
+    let l1 = Layer::new(vec![Neuron::new(vec![1.0], 0.0, Activation::Relu)]).unwrap();
+    let l2 = Layer::new(vec![Neuron::new(vec![1.0, 1.0], 0.0, Activation::Relu)]).unwrap();
+    let err = Mlp::new(vec![l1, l2]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid architecture: layer 1 takes 2 inputs but layer 0 has 1 outputs"
+    );
+    assert!(Layer::new(vec![]).is_err());
+}
