@@ -75,3 +75,8 @@ pub use ops::Operand;
 pub use optim::{Optimizer, Sgd};
 pub use tape::{Gradients, Op, Tape, Value};
 pub use train::{train, Dataset, EpochReport, TrainConfig, TrainSummary, Trainer};
+
+/// The README's code blocks, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
