@@ -1,0 +1,1 @@
+//! Placeholder: the tutorial is written below.
