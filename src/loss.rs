@@ -171,8 +171,9 @@ fn hinge_rule(outputs: &[f64], targets: &[f64], mut edge: impl FnMut(usize, f64)
 /// bce = (1/n) * sum_k [max(z_k, 0) - z_k t_k + ln(1 + e^-|z_k|)];  d/dz_k = (1/n) (sigmoid(z_k) - t_k)
 ///
 /// The stable form of `-t ln(sigmoid(z)) - (1 - t) ln(1 - sigmoid(z))`: `e^-|z|` never
-/// overflows and `ln_1p` keeps precision when it is tiny, so no `ln 0` and no overflow at any
-/// finite logit (at z = +-1000 the loss is exactly 1000 or 0 and the derivative exactly +-1 or 0).
+/// overflows and `ln_1p` keeps precision when it is tiny, so no `ln 0` and no overflow: each
+/// term is finite for every finite logit (at z = +-1000 it is exactly 1000 or 0 and the
+/// derivative exactly +-1 or 0).
 #[inline]
 fn bce_rule(outputs: &[f64], targets: &[f64], mut edge: impl FnMut(usize, f64)) -> f64 {
     let scale = 1.0 / outputs.len() as f64;
