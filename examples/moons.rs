@@ -14,7 +14,7 @@
 mod plots;
 #[allow(dead_code)]
 #[path = "shared/splitmix.rs"]
-mod splitmix;
+pub mod splitmix;
 
 use std::path::PathBuf;
 use tapegrad::{hinge, l2, Activation, Loss, Mlp, Optimizer, Schedule, Sgd, Tape};

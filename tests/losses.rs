@@ -1,5 +1,6 @@
 //! Hinge, binary cross-entropy from logits and L2: values against closed forms written out here,
 //! gradients against central finite differences of those closed forms, and the numeric edges.
+#![allow(clippy::needless_range_loop)] // index loops read like the formulas
 
 use proptest::prelude::*;
 use tapegrad::{bce_with_logits, hinge, l2, Error, Loss, Tape};

@@ -1,5 +1,6 @@
 //! Optimizers and schedules against hand-written reference updates, their hyperparameter checks,
 //! and the `Optimizer` contract: a failing step changes nothing, state included.
+#![allow(clippy::needless_range_loop)] // index loops read like the formulas
 
 use tapegrad::{Adam, Error, Optimizer, Schedule, Sgd};
 

@@ -4,9 +4,7 @@
 #[allow(dead_code)]
 #[path = "../examples/moons.rs"]
 mod moons;
-#[allow(dead_code)]
-#[path = "../examples/shared/splitmix.rs"]
-mod splitmix;
+use moons::splitmix;
 
 use rand::{rngs::StdRng, SeedableRng};
 use tapegrad::{Activation, Adam, Dataset, Error, Loss, Mlp, Sgd, TrainConfig, Trainer};
