@@ -50,6 +50,8 @@
 //!
 //! For whole training runs use [`Trainer`] (or [`train`]) with a [`Dataset`].
 //!
+//! New to neural networks? The [`tutorial`] retells the seed's post step by step with tapegrad.
+//!
 //! ## How the tape works
 //!
 //! A node stores its parents' indices and the partial derivative with respect to each, computed
