@@ -3,7 +3,12 @@
 //! Victor Zhou's "Machine Learning for Beginners: An Introduction to Neural Networks" derives
 //! every partial derivative of a 2-2-1 sigmoid network by hand. Here the tape derives them.
 //!
-//! Run with `cargo run --release --example gender_classifier`.
+//! Run with `cargo run --release --example gender_classifier`. It also writes the loss curve,
+//! `gender_loss.svg`, to the current directory (or to `--out DIR`).
+
+#[allow(dead_code)] // the tests include this file for its functions, not for the plot
+#[path = "shared/plots.rs"]
+mod plots;
 
 use rand::{rngs::StdRng, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
@@ -55,15 +60,41 @@ pub fn train(
     failure.map_or(Ok(()), Err)
 }
 
+/// `--out DIR` (default: the current directory).
+#[allow(dead_code)]
+fn out_dir() -> Result<std::path::PathBuf, String> {
+    let mut args = std::env::args().skip(1);
+    let mut out = std::path::PathBuf::from(".");
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--out" => out = args.next().ok_or("--out needs a directory")?.into(),
+            other => return Err(format!("unknown argument {other:?}; try --out DIR")),
+        }
+    }
+    Ok(out)
+}
+
 #[allow(dead_code)] // the tests include this file for its functions, not for main
-fn main() -> tapegrad::Result<()> {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let out = out_dir()?;
     let data = people()?;
     let mut model = network(SEED)?;
+    let mut losses = Vec::with_capacity(1000);
     train(&mut model, &data, |epoch, mse| {
+        losses.push(mse);
         if epoch % 10 == 0 {
             println!("Epoch {epoch} loss: {mse:.3}");
         }
     })?;
+    std::fs::create_dir_all(&out)?;
+    let curve = out.join("gender_loss.svg");
+    plots::loss_curve(
+        &curve,
+        "gender classifier: MSE after each epoch",
+        "epoch",
+        &losses,
+    )?;
+    println!("wrote {}", curve.display());
     for (name, x) in [("Emily", [-7.0, -3.0]), ("Frank", [20.0, 2.0])] {
         let p = model.predict(&x)?[0];
         let call = if p > 0.5 { 'F' } else { 'M' };

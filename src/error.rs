@@ -71,6 +71,20 @@ pub enum Error {
         value: f64,
     },
 
+    /// A target does not suit the loss: not -1/+1 for the hinge loss, outside [0, 1] for
+    /// binary cross-entropy, not finite for MSE.
+    #[error("sample {sample} has target {value} at position {position}, but {requirement}")]
+    InvalidTarget {
+        /// Index of the offending sample (0 for a single loss call).
+        sample: usize,
+        /// Position within the sample's targets.
+        position: usize,
+        /// The target.
+        value: f64,
+        /// What the loss needs, e.g. `"the hinge loss needs -1 or +1"`.
+        requirement: &'static str,
+    },
+
     /// A dataset (or a loss's batch) has no samples.
     #[error("dataset is empty")]
     EmptyDataset,

@@ -50,6 +50,8 @@
 //!
 //! For whole training runs use [`Trainer`] (or [`train`]) with a [`Dataset`].
 //!
+//! New to neural networks? The [`tutorial`] retells the seed's post step by step with tapegrad.
+//!
 //! ## How the tape works
 //!
 //! A node stores its parents' indices and the partial derivative with respect to each, computed
@@ -67,12 +69,13 @@ pub mod ops;
 mod optim;
 mod tape;
 mod train;
+pub mod tutorial;
 
 pub use error::{Error, Result};
-pub use loss::{mse, Loss};
+pub use loss::{bce_with_logits, hinge, l2, mse, Loss};
 pub use nn::{Activation, Bound, Layer, Mlp, Neuron, ParamSlot};
 pub use ops::Operand;
-pub use optim::{Optimizer, Sgd};
+pub use optim::{Adam, Optimizer, Schedule, Sgd};
 pub use tape::{Gradients, Op, Tape, Value};
 pub use train::{train, Dataset, EpochReport, TrainConfig, TrainSummary, Trainer};
 

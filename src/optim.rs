@@ -1,6 +1,17 @@
-//! Optimizers: how a step turns gradients into new parameters.
+//! Optimizers: how a step turns gradients into new parameters, and learning-rate schedules.
+//!
+//! | optimizer | update of parameter `p` with gradient `g` at step `t` (from 0), rate `lr_t` |
+//! |---|---|
+//! | [`Sgd`] | `p <- p - lr_t g` |
+//! | [`Sgd::with_momentum`] | `v <- mu v + g`, `p <- p - lr_t v` |
+//! | [`Adam`] | `m <- b1 m + (1 - b1) g`, `v <- b2 v + (1 - b2) g^2`, `p <- p - lr_t m^ / (sqrt(v^) + eps)` with `m^ = m / (1 - b1^(t+1))`, `v^ = v / (1 - b2^(t+1))` |
+//!
+//! Every hyperparameter is checked when the optimizer is made; every step checks all new
+//! values before writing any, so a failing step changes nothing (the [`Optimizer`] contract).
 
 use crate::error::{Error, Result};
+use std::fmt;
+use std::sync::Arc;
 
 /// An update rule over a flat parameter vector.
 ///
@@ -24,7 +35,182 @@ pub trait Optimizer {
     fn step(&mut self, params: &mut [f64], grads: &[f64]) -> std::result::Result<(), usize>;
 }
 
-/// Plain stochastic gradient descent, the seed's rule: `p <- p - lr * dL/dp`.
+/// A learning rate as a function of the step number `t` (0 for the first step).
+///
+/// ```
+/// use tapegrad::Schedule;
+/// // micrograd's moons demo: lr_k = 1.0 - 0.9 k / 100.
+/// let lr = Schedule::linear(1.0, 0.1, 100)?;
+/// assert_eq!(lr.at(0), 1.0);
+/// assert_eq!(lr.at(50), 1.0 - 0.9 * 50.0 / 100.0);
+/// assert_eq!(lr.at(1000), 0.1); // stays at the end value
+/// # Ok::<(), tapegrad::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Schedule(Rate);
+
+#[derive(Clone)]
+enum Rate {
+    Constant(f64),
+    Linear { start: f64, end: f64, steps: usize },
+    Closure(Arc<dyn Fn(usize) -> f64 + Send + Sync>),
+}
+
+fn check_rate(name: &'static str, value: f64, allow_zero: bool) -> Result<()> {
+    let ok = value.is_finite() && (value > 0.0 || (allow_zero && value == 0.0));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidHyperparameter {
+            name,
+            requirement: if allow_zero {
+                "finite and >= 0"
+            } else {
+                "finite and > 0"
+            },
+            value,
+        })
+    }
+}
+
+fn check_unit(name: &'static str, value: f64) -> Result<()> {
+    if (0.0..1.0).contains(&value) {
+        Ok(())
+    } else {
+        Err(Error::InvalidHyperparameter {
+            name,
+            requirement: "in [0, 1)",
+            value,
+        })
+    }
+}
+
+impl Schedule {
+    /// The same rate at every step.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidHyperparameter`] if `rate` is not finite or not > 0.
+    ///
+    /// ```
+    /// use tapegrad::Schedule;
+    /// assert_eq!(Schedule::constant(0.1)?.at(99), 0.1);
+    /// assert!(Schedule::constant(0.0).is_err());
+    /// # Ok::<(), tapegrad::Error>(())
+    /// ```
+    pub fn constant(rate: f64) -> Result<Self> {
+        check_rate("learning rate", rate, false)?;
+        Ok(Schedule(Rate::Constant(rate)))
+    }
+
+    /// Linear decay `start + (end - start) * t / steps` for `t < steps`, then `end`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidHyperparameter`] if `start` is not finite and > 0, `end` not finite and
+    /// >= 0, or `steps` is 0.
+    ///
+    /// ```
+    /// use tapegrad::Schedule;
+    /// let lr = Schedule::linear(1.0, 0.0, 4)?;
+    /// assert_eq!([lr.at(0), lr.at(1), lr.at(3), lr.at(4)], [1.0, 0.75, 0.25, 0.0]);
+    /// assert!(Schedule::linear(1.0, 0.1, 0).is_err());
+    /// # Ok::<(), tapegrad::Error>(())
+    /// ```
+    pub fn linear(start: f64, end: f64, steps: usize) -> Result<Self> {
+        check_rate("initial learning rate", start, false)?;
+        check_rate("final learning rate", end, true)?;
+        if steps == 0 {
+            return Err(Error::InvalidHyperparameter {
+                name: "decay steps",
+                requirement: "at least 1",
+                value: 0.0,
+            });
+        }
+        Ok(Schedule(Rate::Linear { start, end, steps }))
+    }
+
+    /// Any rate as a closure of the step number. The closure cannot be checked in advance: a
+    /// step whose rate is not finite or is negative is refused by the optimizer (`Err(0)`,
+    /// nothing changed), as an update to a non-finite value would be.
+    ///
+    /// ```
+    /// use tapegrad::Schedule;
+    /// let lr = Schedule::from_fn(|t| 0.5_f64.powi(t as i32)); // halve every step
+    /// assert_eq!(lr.at(3), 0.125);
+    /// ```
+    pub fn from_fn(rate: impl Fn(usize) -> f64 + Send + Sync + 'static) -> Self {
+        Schedule(Rate::Closure(Arc::new(rate)))
+    }
+
+    /// The rate at step `t`.
+    ///
+    /// ```
+    /// assert_eq!(tapegrad::Schedule::linear(2.0, 1.0, 2)?.at(1), 1.5);
+    /// # Ok::<(), tapegrad::Error>(())
+    /// ```
+    #[must_use]
+    pub fn at(&self, t: usize) -> f64 {
+        match &self.0 {
+            Rate::Constant(rate) => *rate,
+            Rate::Linear { start, end, steps } => {
+                if t >= *steps {
+                    *end
+                } else {
+                    start + (end - start) * t as f64 / *steps as f64
+                }
+            }
+            Rate::Closure(f) => f(t),
+        }
+    }
+}
+
+impl fmt::Debug for Schedule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Rate::Constant(rate) => write!(f, "Schedule::constant({rate})"),
+            Rate::Linear { start, end, steps } => {
+                write!(f, "Schedule::linear({start}, {end}, {steps})")
+            }
+            Rate::Closure(_) => f.write_str("Schedule::from_fn(..)"),
+        }
+    }
+}
+
+/// The rate for step `t`, or `Err(0)` if a closure gave an unusable one.
+fn rate_at(schedule: &Schedule, t: usize) -> std::result::Result<f64, usize> {
+    let lr = schedule.at(t);
+    if lr.is_finite() && lr >= 0.0 {
+        Ok(lr)
+    } else {
+        Err(0)
+    }
+}
+
+#[track_caller]
+fn check_lengths(params: &[f64], grads: &[f64]) {
+    assert_eq!(
+        params.len(),
+        grads.len(),
+        "tapegrad: one gradient per parameter"
+    );
+}
+
+/// Sizes an optimizer's state on its first step; later steps must use the same length.
+#[track_caller]
+fn size_state(state: &mut Vec<f64>, len: usize) {
+    if state.is_empty() {
+        state.resize(len, 0.0);
+    }
+    assert_eq!(
+        state.len(),
+        len,
+        "tapegrad: an optimizer keeps state per parameter; use one optimizer per model"
+    );
+}
+
+/// Stochastic gradient descent, the seed's rule `p <- p - lr * dL/dp`, optionally with
+/// momentum and a learning-rate [`Schedule`].
 ///
 /// ```
 /// use tapegrad::{Optimizer, Sgd};
@@ -35,9 +221,12 @@ pub trait Optimizer {
 /// assert!(Sgd::new(0.0).is_err());
 /// # Ok::<(), tapegrad::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Sgd {
-    learning_rate: f64,
+    schedule: Schedule,
+    momentum: f64,
+    velocity: Vec<f64>,
+    t: usize,
 }
 
 impl Sgd {
@@ -51,17 +240,73 @@ impl Sgd {
     /// assert!(tapegrad::Sgd::new(f64::NAN).is_err());
     /// ```
     pub fn new(learning_rate: f64) -> Result<Self> {
-        if !(learning_rate.is_finite() && learning_rate > 0.0) {
-            return Err(Error::InvalidHyperparameter {
-                name: "learning rate",
-                requirement: "finite and > 0",
-                value: learning_rate,
-            });
-        }
-        Ok(Sgd { learning_rate })
+        Ok(Self::with_schedule(Schedule::constant(learning_rate)?))
     }
 
-    /// The learning rate.
+    /// SGD whose learning rate follows `schedule` (one schedule step per optimizer step).
+    ///
+    /// ```
+    /// use tapegrad::{Optimizer, Schedule, Sgd};
+    /// let mut sgd = Sgd::with_schedule(Schedule::linear(1.0, 0.5, 2)?);
+    /// let mut p = [0.0];
+    /// sgd.step(&mut p, &[1.0]).unwrap(); // lr 1.0
+    /// sgd.step(&mut p, &[1.0]).unwrap(); // lr 0.75
+    /// assert_eq!(p, [-1.75]);
+    /// assert_eq!(sgd.learning_rate(), 0.5); // the next step's
+    /// # Ok::<(), tapegrad::Error>(())
+    /// ```
+    #[must_use]
+    pub fn with_schedule(schedule: Schedule) -> Self {
+        Sgd {
+            schedule,
+            momentum: 0.0,
+            velocity: Vec::new(),
+            t: 0,
+        }
+    }
+
+    /// SGD with momentum `mu` (PyTorch's form): `v <- mu v + g`, `p <- p - lr v`, with `v`
+    /// starting at 0. `mu = 0` is plain SGD.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidHyperparameter`] if the learning rate is not finite and > 0, or `mu` is
+    /// not in [0, 1).
+    ///
+    /// ```
+    /// use tapegrad::{Optimizer, Sgd};
+    /// let mut sgd = Sgd::with_momentum(0.1, 0.9)?;
+    /// let mut p = [0.0];
+    /// sgd.step(&mut p, &[1.0]).unwrap(); // v = 1
+    /// sgd.step(&mut p, &[1.0]).unwrap(); // v = 0.9 + 1 = 1.9
+    /// assert!((p[0] - -(0.1 + 0.19)).abs() < 1e-15);
+    /// assert!(Sgd::with_momentum(0.1, 1.0).is_err());
+    /// # Ok::<(), tapegrad::Error>(())
+    /// ```
+    pub fn with_momentum(learning_rate: f64, momentum: f64) -> Result<Self> {
+        let sgd = Self::new(learning_rate)?;
+        sgd.momentum(momentum)
+    }
+
+    /// Sets the momentum `mu` (see [`Sgd::with_momentum`]); combines with any schedule.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidHyperparameter`] if `mu` is not in [0, 1).
+    ///
+    /// ```
+    /// use tapegrad::{Schedule, Sgd};
+    /// let sgd = Sgd::with_schedule(Schedule::linear(0.1, 0.01, 100)?).momentum(0.9)?;
+    /// assert_eq!(sgd.momentum_factor(), 0.9);
+    /// # Ok::<(), tapegrad::Error>(())
+    /// ```
+    pub fn momentum(mut self, momentum: f64) -> Result<Self> {
+        check_unit("momentum", momentum)?;
+        self.momentum = momentum;
+        Ok(self)
+    }
+
+    /// The learning rate of the next step.
     ///
     /// ```
     /// assert_eq!(tapegrad::Sgd::new(0.1)?.learning_rate(), 0.1);
@@ -69,29 +314,241 @@ impl Sgd {
     /// ```
     #[must_use]
     pub fn learning_rate(&self) -> f64 {
-        self.learning_rate
+        self.schedule.at(self.t)
+    }
+
+    /// The momentum factor `mu` (0 without momentum).
+    ///
+    /// ```
+    /// assert_eq!(tapegrad::Sgd::new(0.1)?.momentum_factor(), 0.0);
+    /// # Ok::<(), tapegrad::Error>(())
+    /// ```
+    #[must_use]
+    pub fn momentum_factor(&self) -> f64 {
+        self.momentum
+    }
+
+    /// Steps taken so far.
+    ///
+    /// ```
+    /// use tapegrad::{Optimizer, Sgd};
+    /// let mut sgd = Sgd::new(0.1)?;
+    /// sgd.step(&mut [1.0], &[1.0]).unwrap();
+    /// assert_eq!(sgd.steps(), 1);
+    /// # Ok::<(), tapegrad::Error>(())
+    /// ```
+    #[must_use]
+    pub fn steps(&self) -> usize {
+        self.t
     }
 }
 
 impl Optimizer for Sgd {
     fn step(&mut self, params: &mut [f64], grads: &[f64]) -> std::result::Result<(), usize> {
-        assert_eq!(
-            params.len(),
-            grads.len(),
-            "tapegrad: one gradient per parameter"
-        );
-        let lr = self.learning_rate;
-        // Check every new value first, so a failing step changes nothing.
-        if let Some(k) = params
-            .iter()
-            .zip(grads)
-            .position(|(p, g)| !(p - lr * g).is_finite())
-        {
+        check_lengths(params, grads);
+        let lr = rate_at(&self.schedule, self.t)?;
+        let mu = self.momentum;
+        if mu == 0.0 {
+            // p <- p - lr g. Check every new value first, so a failing step changes nothing.
+            if let Some(k) = params
+                .iter()
+                .zip(grads)
+                .position(|(p, g)| !(p - lr * g).is_finite())
+            {
+                return Err(k);
+            }
+            for (p, g) in params.iter_mut().zip(grads) {
+                *p -= lr * g;
+            }
+        } else {
+            // v <- mu v + g;  p <- p - lr v
+            size_state(&mut self.velocity, params.len());
+            let v = &mut self.velocity;
+            if let Some(k) = (0..params.len()).position(|k| {
+                let vk = mu * v[k] + grads[k];
+                !(vk.is_finite() && (params[k] - lr * vk).is_finite())
+            }) {
+                return Err(k);
+            }
+            for k in 0..params.len() {
+                v[k] = mu * v[k] + grads[k];
+                params[k] -= lr * v[k];
+            }
+        }
+        self.t += 1;
+        Ok(())
+    }
+}
+
+/// Adam (Kingma and Ba, 2015) with bias correction: per-parameter step sizes from running
+/// means of the gradient and of its square.
+///
+/// Defaults ([`Adam::default`]): learning rate 0.001, `beta1` 0.9, `beta2` 0.999, `eps` 1e-8.
+///
+/// ```
+/// use tapegrad::{Adam, Optimizer};
+/// let mut adam = Adam::new(0.1)?;
+/// let mut p = [1.0, 1.0];
+/// adam.step(&mut p, &[3.0, -0.001]).unwrap();
+/// // The first step moves each parameter by about lr, whatever the gradient's size.
+/// assert!((p[0] - 0.9).abs() < 1e-8 && (p[1] - 1.1).abs() < 1e-5);
+/// # Ok::<(), tapegrad::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Adam {
+    schedule: Schedule,
+    beta1: f64,
+    beta2: f64,
+    eps: f64,
+    m: Vec<f64>,
+    v: Vec<f64>,
+    t: usize,
+}
+
+impl Default for Adam {
+    /// Learning rate 0.001, `beta1` 0.9, `beta2` 0.999, `eps` 1e-8.
+    fn default() -> Self {
+        Adam {
+            schedule: Schedule(Rate::Constant(0.001)),
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            m: Vec::new(),
+            v: Vec::new(),
+            t: 0,
+        }
+    }
+}
+
+impl Adam {
+    /// Adam with this learning rate and the default betas and epsilon.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidHyperparameter`] if the learning rate is not finite and > 0.
+    ///
+    /// ```
+    /// assert_eq!(tapegrad::Adam::new(0.01)?.learning_rate(), 0.01);
+    /// assert!(tapegrad::Adam::new(-0.01).is_err());
+    /// # Ok::<(), tapegrad::Error>(())
+    /// ```
+    pub fn new(learning_rate: f64) -> Result<Self> {
+        Ok(Self::with_schedule(Schedule::constant(learning_rate)?))
+    }
+
+    /// Adam whose learning rate follows `schedule`, with the default betas and epsilon.
+    ///
+    /// ```
+    /// use tapegrad::{Adam, Schedule};
+    /// let adam = Adam::with_schedule(Schedule::linear(0.01, 0.001, 1000)?);
+    /// assert_eq!(adam.learning_rate(), 0.01);
+    /// # Ok::<(), tapegrad::Error>(())
+    /// ```
+    #[must_use]
+    pub fn with_schedule(schedule: Schedule) -> Self {
+        Adam {
+            schedule,
+            ..Adam::default()
+        }
+    }
+
+    /// Sets `beta1` and `beta2`, the decay rates of the running means.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidHyperparameter`] if either is not in [0, 1).
+    ///
+    /// ```
+    /// use tapegrad::Adam;
+    /// assert!(Adam::new(0.01)?.betas(0.8, 0.99).is_ok());
+    /// let err = Adam::new(0.01)?.betas(0.9, 1.0).unwrap_err();
+    /// assert_eq!(err.to_string(), "beta2 must be in [0, 1), got 1");
+    /// # Ok::<(), tapegrad::Error>(())
+    /// ```
+    pub fn betas(mut self, beta1: f64, beta2: f64) -> Result<Self> {
+        check_unit("beta1", beta1)?;
+        check_unit("beta2", beta2)?;
+        self.beta1 = beta1;
+        self.beta2 = beta2;
+        Ok(self)
+    }
+
+    /// Sets `eps`, added to the root of the second moment to avoid dividing by 0.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidHyperparameter`] if `eps` is not finite and > 0.
+    ///
+    /// ```
+    /// assert!(tapegrad::Adam::new(0.01)?.eps(0.0).is_err());
+    /// # Ok::<(), tapegrad::Error>(())
+    /// ```
+    pub fn eps(mut self, eps: f64) -> Result<Self> {
+        check_rate("eps", eps, false)?;
+        self.eps = eps;
+        Ok(self)
+    }
+
+    /// The learning rate of the next step.
+    ///
+    /// ```
+    /// assert_eq!(tapegrad::Adam::default().learning_rate(), 0.001);
+    /// ```
+    #[must_use]
+    pub fn learning_rate(&self) -> f64 {
+        self.schedule.at(self.t)
+    }
+
+    /// `(beta1, beta2, eps)`.
+    ///
+    /// ```
+    /// assert_eq!(tapegrad::Adam::default().hyperparameters(), (0.9, 0.999, 1e-8));
+    /// ```
+    #[must_use]
+    pub fn hyperparameters(&self) -> (f64, f64, f64) {
+        (self.beta1, self.beta2, self.eps)
+    }
+
+    /// Steps taken so far.
+    ///
+    /// ```
+    /// assert_eq!(tapegrad::Adam::default().steps(), 0);
+    /// ```
+    #[must_use]
+    pub fn steps(&self) -> usize {
+        self.t
+    }
+}
+
+impl Optimizer for Adam {
+    fn step(&mut self, params: &mut [f64], grads: &[f64]) -> std::result::Result<(), usize> {
+        check_lengths(params, grads);
+        let lr = rate_at(&self.schedule, self.t)?;
+        size_state(&mut self.m, params.len());
+        size_state(&mut self.v, params.len());
+        let (b1, b2, eps) = (self.beta1, self.beta2, self.eps);
+        // Bias corrections 1 - b^(t+1), for step t counted from 0.
+        let exponent = i32::try_from(self.t + 1).unwrap_or(i32::MAX);
+        let (c1, c2) = (1.0 - b1.powi(exponent), 1.0 - b2.powi(exponent));
+        // m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;  p <- p - lr (m / c1) / (sqrt(v / c2) + eps)
+        let update = |m: f64, v: f64, g: f64| {
+            let m = b1 * m + (1.0 - b1) * g;
+            let v = b2 * v + (1.0 - b2) * (g * g);
+            (m, v, lr * (m / c1) / ((v / c2).sqrt() + eps))
+        };
+        if let Some(k) = (0..params.len()).position(|k| {
+            let (m, v, delta) = update(self.m[k], self.v[k], grads[k]);
+            !(m.is_finite() && v.is_finite() && (params[k] - delta).is_finite())
+        }) {
             return Err(k);
         }
-        for (p, g) in params.iter_mut().zip(grads) {
-            *p -= lr * g;
+        for k in 0..params.len() {
+            let (m, v, delta) = update(self.m[k], self.v[k], grads[k]);
+            self.m[k] = m;
+            self.v[k] = v;
+            params[k] -= delta;
         }
+        self.t += 1;
         Ok(())
     }
 }

@@ -298,6 +298,10 @@ pub struct EpochReport<'m> {
     /// extra forward pass). For the loss of the model as it stands, use
     /// [`Mlp::loss`] on `model`.
     pub loss: f64,
+    /// For a classification loss ([`Loss::is_classification`]), the fraction of outputs on the
+    /// right side of the boundary, counted like `loss` (each before its step's update);
+    /// `None` for a regression loss.
+    pub accuracy: Option<f64>,
     /// The model after the epoch.
     pub model: &'m Mlp,
 }
@@ -323,6 +327,9 @@ pub struct TrainSummary {
     pub last_loss: f64,
 }
 
+/// Reorders an epoch's sample indices (the caller's RNG behind it).
+type Shuffle<'a> = &'a mut dyn FnMut(&mut [usize]);
+
 /// Reusable training state: a tape, a gradient buffer and scratch buffers.
 ///
 /// ```
@@ -343,6 +350,14 @@ pub struct Trainer {
     grads: Gradients,
     scratch: Scratch,
     losses: Vec<u32>,
+    /// Sample order of the current epoch.
+    order: Vec<usize>,
+    /// The parameters of the last step whose loss was finite, and whether they are set.
+    last_good: Vec<f64>,
+    has_last_good: bool,
+    /// Correct and counted outputs of the current epoch (classification losses).
+    correct: usize,
+    counted: usize,
 }
 
 impl Trainer {
@@ -370,6 +385,11 @@ impl Trainer {
             grads: Gradients::new(),
             scratch: Scratch::default(),
             losses: Vec::new(),
+            order: Vec::new(),
+            last_good: Vec::new(),
+            has_last_good: false,
+            correct: 0,
+            counted: 0,
         })
     }
 
@@ -385,15 +405,20 @@ impl Trainer {
         &self.config
     }
 
-    /// Runs `config.epochs` epochs over `data` in order, one optimizer step per batch, calling
-    /// `on_epoch` after each epoch.
+    /// Runs `config.epochs` epochs over `data` in order (no shuffling, as the seed), one
+    /// optimizer step per batch, calling `on_epoch` after each epoch with the epoch's loss and,
+    /// for a classification loss, its accuracy.
     ///
     /// # Errors
     ///
-    /// [`Error::InputSize`] / [`Error::TargetSize`] if the model does not fit the data (checked
-    /// before any step). [`Error::NonFiniteLoss`] / [`Error::NonFiniteUpdate`] if a step's loss,
-    /// or an updated parameter, would be NaN or infinite: training stops there, naming the
-    /// epoch and the step's first sample, and the model keeps its last finite parameters.
+    /// [`Error::InputSize`] / [`Error::TargetSize`] if the model does not fit the data, and
+    /// [`Error::InvalidTarget`] if a target does not suit the loss (all checked before any
+    /// step). [`Error::NonFiniteLoss`] if a step's loss is NaN or infinite: training stops and
+    /// the model is put back to the parameters of the last step whose loss was finite (the
+    /// optimizer's own state, such as momentum, is not rolled back).
+    /// [`Error::NonFiniteUpdate`] if a gradient or an updated parameter would be NaN or
+    /// infinite: that step is not applied. Both errors name the epoch and the step's first
+    /// sample.
     ///
     /// ```
     /// use tapegrad::{Activation, Dataset, Error, Mlp, Sgd, TrainConfig, Trainer};
@@ -411,32 +436,100 @@ impl Trainer {
         model: &mut Mlp,
         optimizer: &mut O,
         data: &Dataset,
+        on_epoch: impl FnMut(&EpochReport<'_>),
+    ) -> Result<TrainSummary> {
+        self.run(model, optimizer, data, None, on_epoch)
+    }
+
+    /// As [`Trainer::fit`], but visits the samples in a new random order each epoch, drawn
+    /// from the caller's generator (so a seeded generator gives a reproducible run).
+    ///
+    /// # Errors
+    ///
+    /// As [`Trainer::fit`].
+    ///
+    /// ```
+    /// use rand::{rngs::StdRng, SeedableRng};
+    /// use tapegrad::{Activation, Dataset, Loss, Mlp, Sgd, TrainConfig, Trainer};
+    /// let data = Dataset::new(&[[-2.0], [-1.0], [1.0], [2.0]], &[[0.0], [0.0], [1.0], [1.0]])?;
+    /// let config = TrainConfig::default().epochs(50).loss(Loss::BceWithLogits);
+    /// let mut model = Mlp::zeros(&[1, 1], Activation::Identity, Activation::Identity)?;
+    /// let mut rng = StdRng::seed_from_u64(7);
+    /// let mut accuracy = None;
+    /// Trainer::new(config)?.fit_shuffled(&mut model, &mut Sgd::new(0.5)?, &data, &mut rng, |r| {
+    ///     accuracy = r.accuracy;
+    /// })?;
+    /// assert_eq!(accuracy, Some(1.0));
+    /// # Ok::<(), tapegrad::Error>(())
+    /// ```
+    pub fn fit_shuffled<O: Optimizer + ?Sized, R: rand::Rng + ?Sized>(
+        &mut self,
+        model: &mut Mlp,
+        optimizer: &mut O,
+        data: &Dataset,
+        rng: &mut R,
+        on_epoch: impl FnMut(&EpochReport<'_>),
+    ) -> Result<TrainSummary> {
+        let mut shuffle = |order: &mut [usize]| rand::seq::SliceRandom::shuffle(order, rng);
+        self.run(model, optimizer, data, Some(&mut shuffle), on_epoch)
+    }
+
+    fn run<O: Optimizer + ?Sized>(
+        &mut self,
+        model: &mut Mlp,
+        optimizer: &mut O,
+        data: &Dataset,
+        mut shuffle: Option<Shuffle<'_>>,
         mut on_epoch: impl FnMut(&EpochReport<'_>),
     ) -> Result<TrainSummary> {
         data.check_model(model)?;
+        for i in 0..data.len() {
+            self.config.loss.check_targets(i, data.target(i))?;
+        }
+        self.has_last_good = false;
         let batch = self.config.batch_size;
         let mut summary = TrainSummary {
             epochs: 0,
             steps: 0,
             last_loss: f64::NAN,
         };
+        let mut order = std::mem::take(&mut self.order);
         for epoch in 0..self.config.epochs {
+            order.clear();
+            order.extend(0..data.len());
+            if let Some(shuffle) = shuffle.as_mut() {
+                shuffle(&mut order);
+            }
+            (self.correct, self.counted) = (0, 0);
             let mut total = 0.0;
             let mut steps = 0;
-            for start in (0..data.len()).step_by(batch) {
-                let end = (start + batch).min(data.len());
-                total += self.step_unchecked(model, optimizer, data, start..end, epoch)?;
+            for chunk in order.chunks(batch) {
+                let result =
+                    self.step_unchecked(model, optimizer, data, chunk.iter().copied(), epoch);
+                match result {
+                    Ok(loss) => total += loss,
+                    Err(e) => {
+                        if matches!(e, Error::NonFiniteLoss { .. }) && self.has_last_good {
+                            model.parameters_mut().copy_from_slice(&self.last_good);
+                        }
+                        self.order = order;
+                        return Err(e);
+                    }
+                }
                 steps += 1;
             }
             summary.epochs += 1;
             summary.steps += steps;
             summary.last_loss = total / steps as f64;
+            let accuracy = (self.counted > 0).then(|| self.correct as f64 / self.counted as f64);
             on_epoch(&EpochReport {
                 epoch,
                 loss: summary.last_loss,
+                accuracy,
                 model,
             });
         }
+        self.order = order;
         Ok(summary)
     }
 
@@ -445,7 +538,9 @@ impl Trainer {
     ///
     /// # Errors
     ///
-    /// As [`Trainer::fit`]; an empty range gives [`Error::EmptyDataset`]. Errors name epoch 0.
+    /// As [`Trainer::fit`], except that on a non-finite loss the model simply stays as it is
+    /// (there is no earlier step to go back to); an empty range gives
+    /// [`Error::EmptyDataset`]. Errors name epoch 0.
     ///
     /// ```
     /// use tapegrad::{Activation, Dataset, Mlp, Sgd, TrainConfig, Trainer};
@@ -474,6 +569,10 @@ impl Trainer {
                 targets: samples.end,
             });
         }
+        for i in samples.clone() {
+            self.config.loss.check_targets(i, data.target(i))?;
+        }
+        self.has_last_good = false;
         self.step_unchecked(model, optimizer, data, samples, 0)
     }
 
@@ -482,11 +581,12 @@ impl Trainer {
         model: &mut Mlp,
         optimizer: &mut O,
         data: &Dataset,
-        samples: std::ops::Range<usize>,
+        samples: impl Iterator<Item = usize> + Clone,
         epoch: usize,
     ) -> Result<f64> {
-        let first_sample = samples.start;
+        let first_sample = samples.clone().next().unwrap_or(0);
         let loss_kind = self.config.loss;
+        let classify = loss_kind.is_classification();
         self.tape.clear();
         let tape = &self.tape;
         let bound = model.bind(tape);
@@ -498,6 +598,12 @@ impl Trainer {
             let (node, value) = tape.with_records(|r| {
                 loss_kind.record(r, s.output_nodes(), s.output_values(), data.target(i))
             });
+            if classify {
+                for (&o, &t) in s.output_values().iter().zip(data.target(i)) {
+                    self.correct += usize::from(loss_kind.is_correct(o, t) == Some(true));
+                    self.counted += 1;
+                }
+            }
             self.losses.push(node);
             loss_sum += value;
         }
@@ -524,6 +630,10 @@ impl Trainer {
         }
         crate::tape::Value::new(tape, output, loss).backward_into(&mut self.grads);
         let grads = bound.gradients(&self.grads);
+        // This step's loss is finite: remember its parameters before they change.
+        self.last_good.clear();
+        self.last_good.extend_from_slice(model.parameters());
+        self.has_last_good = true;
         let grads_ok = grads.iter().position(|g| !g.is_finite());
         let result = match grads_ok {
             Some(k) => Err(k),
