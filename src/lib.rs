@@ -61,6 +61,8 @@
 #![warn(missing_docs)]
 
 mod error;
+mod graph;
+pub mod io;
 mod loss;
 mod nn;
 pub mod ops;
@@ -69,6 +71,7 @@ mod tape;
 mod train;
 
 pub use error::{Error, Result};
+pub use graph::Dot;
 pub use loss::{mse, Loss};
 pub use nn::{Activation, Bound, Layer, Mlp, Neuron, ParamSlot};
 pub use ops::Operand;
