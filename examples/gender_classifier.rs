@@ -4,10 +4,15 @@
 //! every partial derivative of a 2-2-1 sigmoid network by hand. Here the tape derives them.
 //!
 //! Run with `cargo run --release --example gender_classifier`.
+//!
+//! Options: `--save PATH` writes the trained model as safetensors (load it with
+//! `cargo run --example predict -- PATH -7 -3`); `--graph` writes `gender_graph.dot`, the graph of
+//! the first training step (Alice, initial weights) with every value and gradient, for
+//! `dot -Tpng gender_graph.dot -o gender_graph.png`.
 
 use rand::{rngs::StdRng, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
-use tapegrad::{Activation, Dataset, Loss, Mlp, Sgd, TrainConfig, Trainer};
+use tapegrad::{mse, Activation, Dataset, Dot, Loss, Mlp, Sgd, Tape, TrainConfig, Trainer};
 
 /// The seed for the initial weights; any seed converges (see `tests/example.rs`).
 pub const SEED: u64 = 42;
@@ -55,10 +60,51 @@ pub fn train(
     failure.map_or(Ok(()), Err)
 }
 
+/// The DOT graph of one training step: `model` on input `x` with target `y`, with the seed's
+/// names on the parameters (w1..w6, b1..b3), inputs (x1, x2) and neurons (h1, h2, o1), and
+/// every value and gradient shown. The layers are bound one at a time so that the hidden
+/// neurons are values that can be named.
+pub fn step_graph(model: &Mlp, x: [f64; 2], y: f64) -> tapegrad::Result<String> {
+    let (Some(hidden), Some(output)) = (model.layer(0), model.layer(1)) else {
+        return Err(tapegrad::Error::Architecture(
+            "step_graph draws a 2-2-1 network".into(),
+        ));
+    };
+    let tape = Tape::traced();
+    let inputs = [tape.var(x[0]).named("x1"), tape.var(x[1]).named("x2")];
+    let (hidden, output) = (hidden.bind(&tape), output.bind(&tape));
+    let params = hidden.parameters().into_iter().chain(output.parameters());
+    for (p, name) in params.zip(["w1", "w2", "b1", "w3", "w4", "b2", "w5", "w6", "b3"]) {
+        let _ = p.named(name);
+    }
+    let h: Vec<_> = hidden.forward_values(&inputs)?;
+    let h = [h[0].named("h1"), h[1].named("h2")];
+    let o1 = output.forward_values(&h)?[0].named("o1");
+    let loss = mse(&[o1], &[y])?.named("mse");
+    let grads = loss.backward();
+    Dot::new(loss).gradients(&grads).render()
+}
+
 #[allow(dead_code)] // the tests include this file for its functions, not for main
 fn main() -> tapegrad::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let save = args.iter().position(|a| a == "--save").map(|i| {
+        args.get(i + 1).cloned().unwrap_or_else(|| {
+            eprintln!("--save needs a path, e.g. --save gender.safetensors");
+            std::process::exit(2)
+        })
+    });
     let data = people()?;
     let mut model = network(SEED)?;
+    if args.iter().any(|a| a == "--graph") {
+        let dot = step_graph(&model, [-2.0, -1.0], 1.0)?;
+        match std::fs::write("gender_graph.dot", dot) {
+            Ok(()) => {
+                println!("wrote gender_graph.dot (one training step: Alice, initial weights)")
+            }
+            Err(e) => eprintln!("cannot write gender_graph.dot: {e}"),
+        }
+    }
     train(&mut model, &data, |epoch, mse| {
         if epoch % 10 == 0 {
             println!("Epoch {epoch} loss: {mse:.3}");
@@ -68,6 +114,10 @@ fn main() -> tapegrad::Result<()> {
         let p = model.predict(&x)?[0];
         let call = if p > 0.5 { 'F' } else { 'M' };
         println!("{name}: {p:.3} ({call})");
+    }
+    if let Some(path) = save {
+        model.save(&path)?;
+        println!("saved the model to {path}");
     }
     Ok(())
 }

@@ -312,3 +312,43 @@ fn graphviz_draws_escaped_names_literally() {
         "the name is drawn as written:\n{svg}"
     );
 }
+
+#[path = "../examples/gender_classifier.rs"]
+#[allow(dead_code)]
+mod gender_classifier;
+
+#[test]
+fn the_example_graph_of_one_training_step_matches_finite_differences() {
+    let model = gender_classifier::network(gender_classifier::SEED).unwrap();
+    let dot = gender_classifier::step_graph(&model, [-2.0, -1.0], 1.0).unwrap();
+    assert_eq!(nodes(&dot).len(), 18, "{dot}");
+    assert_eq!(edges(&dot).len(), 19, "{dot}");
+    for name in ["x1", "w1", "b3", "h1: sigmoid", "o1: sigmoid", "mse: loss"] {
+        assert!(dot.contains(&format!("label=\"{name}")), "{name} in\n{dot}");
+    }
+    // Each parameter's gradient label (4 significant digits) against a central difference of
+    // the loss (1 - predict)^2 computed without any tape.
+    let loss = |p: &[f64]| {
+        let mut m = model.clone();
+        m.set_parameters(p).unwrap();
+        (1.0 - m.predict(&[-2.0, -1.0]).unwrap()[0]).powi(2)
+    };
+    let names = ["w1", "w2", "b1", "w3", "w4", "b2", "w5", "w6", "b3"];
+    for (k, name) in names.iter().enumerate() {
+        let (id, _) = nodes(&dot)
+            .into_iter()
+            .find(|(_, a)| a.contains(&format!("label=\"{name}\\n")))
+            .unwrap();
+        let mut p = model.parameters().to_vec();
+        let h = 1e-6;
+        p[k] += h;
+        let up = loss(&p);
+        p[k] -= 2.0 * h;
+        let fd = (up - loss(&p)) / (2.0 * h);
+        let shown = field(&dot, id, "grad");
+        assert!(
+            (shown - fd).abs() <= 5e-4 * fd.abs() + 1e-9,
+            "{name}: label {shown}, finite difference {fd}"
+        );
+    }
+}
