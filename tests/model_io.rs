@@ -634,3 +634,41 @@ fn python_with_numpy_recomputes_our_predictions() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("MISMATCH"));
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn we_read_a_model_that_python_wrote() {
+    let Some(py) = python() else { return };
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/check_model.py");
+    let dir = scratch_dir("python-wrote");
+    let (model_path, cases_path) = (dir.join("numpy.safetensors"), dir.join("cases.txt"));
+    let out = Command::new(&py)
+        .arg(&script)
+        .arg("--write")
+        .arg(&model_path)
+        .arg(&cases_path)
+        .output()
+        .unwrap();
+    print!("{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let model = Mlp::load(&model_path).unwrap();
+    assert_eq!(model.sizes(), [3, 4, 2]);
+    assert_eq!(model.activations(), [Activation::Tanh, Activation::Sigmoid]);
+    let cases = std::fs::read_to_string(&cases_path).unwrap();
+    let mut worst: f64 = 0.0;
+    for line in cases.lines() {
+        let (xs, ys) = line.split_once('|').unwrap();
+        let parse =
+            |s: &str| -> Vec<f64> { s.split_whitespace().map(|v| v.parse().unwrap()).collect() };
+        let (x, expected) = (parse(xs), parse(ys));
+        for (got, want) in model.predict(&x).unwrap().iter().zip(&expected) {
+            worst = worst.max((got - want).abs());
+        }
+    }
+    println!("numpy-written model: 50 cases, max |tapegrad - numpy| = {worst:.3e}");
+    assert!(worst <= 1e-12, "{worst}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

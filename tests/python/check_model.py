@@ -1,19 +1,24 @@
 """Cross-check a tapegrad model file with an independent reader: safetensors + NumPy.
 
 Usage: python check_model.py MODEL.safetensors CASES.txt
+       python check_model.py --write MODEL.safetensors CASES.txt
+
 
 CASES.txt has one case per line: the inputs, a '|', then tapegrad's predictions, all as
 round-trip decimal text. This script loads the weights with safetensors' NumPy loader, reads
 the architecture from the file's metadata, recomputes every forward pass with NumPy
 (act(W @ x + b) per layer, as torch.nn.Linear does) and fails unless every prediction agrees
 with tapegrad's to 1e-12.
+
+With --write it goes the other way: it writes a model with NumPy's safetensors writer and the
+NumPy predictions for some inputs, for tapegrad to load and recompute.
 """
 
 import sys
 
 import numpy as np
 from safetensors import safe_open
-from safetensors.numpy import load_file
+from safetensors.numpy import load_file, save_file
 
 TOLERANCE = 1e-12
 
@@ -77,5 +82,33 @@ def main(model_path, cases_path):
     return 0
 
 
+def write(model_path, cases_path):
+    rng = np.random.default_rng(2019)
+    sizes, acts = [3, 4, 2], ["tanh", "sigmoid"]
+    tensors = {}
+    layers = []
+    for l, act in enumerate(acts):
+        w = rng.standard_normal((sizes[l + 1], sizes[l]))
+        b = rng.standard_normal(sizes[l + 1])
+        tensors[f"layers.{l}.weight"], tensors[f"layers.{l}.bias"] = w, b
+        layers.append((w, b, ACTIVATIONS[act]))
+    meta = {
+        "format": "tapegrad.mlp",
+        "format_version": "1",
+        "sizes": ",".join(map(str, sizes)),
+        "activations": ",".join(acts),
+    }
+    save_file(tensors, model_path, metadata=meta)
+    with open(cases_path, "w") as f:
+        for _ in range(50):
+            x = rng.uniform(-3, 3, sizes[0])
+            y = forward(layers, x)
+            f.write(" ".join(map(repr, map(float, x))) + " | " + " ".join(map(repr, map(float, y))) + "\n")
+    print(f"wrote {model_path.rsplit('/', 1)[-1]}: 3-4-2 tanh/sigmoid with NumPy, 50 cases")
+    return 0
+
+
 if __name__ == "__main__":
+    if sys.argv[1] == "--write":
+        sys.exit(write(sys.argv[2], sys.argv[3]))
     sys.exit(main(sys.argv[1], sys.argv[2]))
