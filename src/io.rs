@@ -27,6 +27,16 @@
 //! file's own bytes justify. Saving writes a temporary file in the same directory, syncs it, and
 //! renames it over the target, so a crash leaves either the old file or the new one.
 //!
+//! ```
+//! use tapegrad::{Activation, Error, Mlp};
+//! let model = Mlp::zeros(&[2, 3, 1], Activation::Tanh, Activation::Identity)?;
+//! let bytes = model.to_safetensors()?;
+//! assert_eq!(Mlp::from_safetensors(&bytes)?, model);
+//! let cut = &bytes[..bytes.len() - 1];
+//! assert!(matches!(Mlp::from_safetensors(cut), Err(Error::ModelTruncated { .. })));
+//! # Ok::<(), Error>(())
+//! ```
+//!
 //! [safetensors]: https://huggingface.co/docs/safetensors
 
 use crate::error::{Error, Result};
@@ -35,7 +45,7 @@ use safetensors::tensor::{Metadata, TensorView};
 use safetensors::Dtype;
 use std::collections::HashMap;
 use std::fs;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -144,27 +154,7 @@ impl Mlp {
     /// );
     /// ```
     pub fn from_safetensors(bytes: &[u8]) -> Result<Mlp> {
-        let found = bytes.len() as u64;
-        let Some(prefix) = bytes.get(..8) else {
-            return Err(Error::ModelTruncated { expected: 8, found });
-        };
-        let claimed = u64::from_le_bytes(prefix.try_into().unwrap_or([0xff; 8]));
-        let available = found - 8;
-        if claimed > available || claimed > MAX_HEADER {
-            return Err(Error::ModelHeaderTooLarge { claimed, available });
-        }
-        let header_end = 8 + claimed as usize;
-        let header = std::str::from_utf8(&bytes[8..header_end])
-            .map_err(|e| Error::ModelFormat(format!("header is not UTF-8: {e}")))?;
-        let meta: Metadata =
-            serde_json::from_str(header).map_err(|e| Error::ModelFormat(format!("header: {e}")))?;
-        let expected = header_end as u64 + meta.data_len() as u64;
-        if found < expected {
-            return Err(Error::ModelTruncated { expected, found });
-        }
-        if found > expected {
-            return Err(Error::ModelOversized { expected, found });
-        }
+        let (header_end, meta) = check_header(bytes, bytes.len() as u64)?;
         let data = &bytes[header_end..];
         let (sizes, activations) = architecture(meta.metadata().as_ref())?;
 
@@ -311,8 +301,9 @@ impl Mlp {
 
     /// Loads a model saved with [`Mlp::save`] (or any file in the same layout).
     ///
-    /// Memory use is bounded by the file's size: the file is read once, and nothing larger
-    /// than what its bytes hold is allocated.
+    /// Memory use is bounded by the file's size, and a file whose length disagrees with its
+    /// header is refused after reading only the 8-byte prefix and the header: pointing `load`
+    /// at a large file that is not a model does not read it into memory.
     ///
     /// # Errors
     ///
@@ -325,13 +316,76 @@ impl Mlp {
     /// ```
     pub fn load(path: impl AsRef<Path>) -> Result<Mlp> {
         let path = path.as_ref();
-        let bytes = fs::read(path).map_err(|e| Error::ModelIo {
+        let io = |e: std::io::Error| Error::ModelIo {
             action: "read",
             path: path.display().to_string(),
             message: e.to_string(),
-        })?;
+        };
+        let mut file = fs::File::open(path).map_err(io)?;
+        let total = file.metadata().map_err(io)?.len();
+        // The prefix, then the header if its claimed length fits the file.
+        let mut head = Vec::new();
+        (&mut file).take(8).read_to_end(&mut head).map_err(io)?;
+        if let Ok(prefix) = <[u8; 8]>::try_from(&head[..]) {
+            let claimed = u64::from_le_bytes(prefix);
+            if claimed <= total.saturating_sub(8) && claimed <= MAX_HEADER {
+                (&mut file)
+                    .take(claimed)
+                    .read_to_end(&mut head)
+                    .map_err(io)?;
+            }
+        }
+        check_header(&head, total)?;
+        let mut bytes = head;
+        bytes.reserve_exact(
+            usize::try_from(total)
+                .unwrap_or(0)
+                .saturating_sub(bytes.len()),
+        );
+        file.read_to_end(&mut bytes).map_err(io)?;
+        // Checked again as a whole, in case the file changed while it was read.
         Mlp::from_safetensors(&bytes)
     }
+}
+
+/// Checks the length prefix and header at the start of a file of `total` bytes (`head` holds at
+/// least the prefix and, when its claim fits the file, the header) and that the file is exactly
+/// as long as the header says. Returns where the data starts and the parsed header.
+fn check_header(head: &[u8], total: u64) -> Result<(usize, Metadata)> {
+    let Some(prefix) = head.get(..8) else {
+        return Err(Error::ModelTruncated {
+            expected: 8,
+            found: total,
+        });
+    };
+    let claimed = u64::from_le_bytes(prefix.try_into().unwrap_or([0xff; 8]));
+    let available = total.saturating_sub(8);
+    if claimed > available || claimed > MAX_HEADER {
+        return Err(Error::ModelHeaderTooLarge { claimed, available });
+    }
+    let header_end = 8 + claimed as usize;
+    let header = head.get(8..header_end).ok_or(Error::ModelTruncated {
+        expected: header_end as u64,
+        found: head.len() as u64,
+    })?;
+    let header = std::str::from_utf8(header)
+        .map_err(|e| Error::ModelFormat(format!("header is not UTF-8: {e}")))?;
+    let meta: Metadata =
+        serde_json::from_str(header).map_err(|e| Error::ModelFormat(format!("header: {e}")))?;
+    let expected = (header_end as u64).saturating_add(meta.data_len() as u64);
+    if total < expected {
+        return Err(Error::ModelTruncated {
+            expected,
+            found: total,
+        });
+    }
+    if total > expected {
+        return Err(Error::ModelOversized {
+            expected,
+            found: total,
+        });
+    }
+    Ok((header_end, meta))
 }
 
 fn weight_name(l: usize) -> String {
