@@ -18,7 +18,7 @@
 //!
 //! So PyTorch (`safetensors.torch.load_file`) and NumPy (`safetensors.numpy.load_file`) read the
 //! weights directly: layer `l` computes `act(W @ x + b)`, as in `torch.nn.Linear`.
-//! [`Neuron`](crate::Neuron) and [`Layer`](crate::Layer) are saved by converting them into an
+//! [`Neuron`] and [`Layer`] are saved by converting them into an
 //! `Mlp` (`Mlp::from(layer)`).
 //!
 //! Loading trusts nothing: the file's length against its header, the header's JSON and offsets,

@@ -50,6 +50,12 @@
 //!
 //! For whole training runs use [`Trainer`] (or [`train`]) with a [`Dataset`].
 //!
+//! ## Inspecting and saving
+//!
+//! [`Dot`] exports the part of a [traced](Tape::traced) tape that leads to a value as Graphviz
+//! DOT, with names from [`Value::named`]; [`Mlp::save`] and [`Mlp::load`] keep a model in the
+//! safetensors format that PyTorch and NumPy read (layout in [`io`]).
+//!
 //! ## How the tape works
 //!
 //! A node stores its parents' indices and the partial derivative with respect to each, computed
