@@ -3,8 +3,13 @@
 //! Victor Zhou's "Machine Learning for Beginners: An Introduction to Neural Networks" derives
 //! every partial derivative of a 2-2-1 sigmoid network by hand. Here the tape derives them.
 //!
-//! Run with `cargo run --release --example gender_classifier`. It also writes the loss curve,
+//! Run with `cargo run --release --example gender_classifier`. It writes the loss curve,
 //! `gender_loss.svg`, to the current directory (or to `--out DIR`).
+//!
+//! Options: `--out DIR` puts the files it writes there; `--save PATH` writes the trained model as
+//! safetensors (load it with `cargo run --example predict -- PATH -7 -3`); `--graph` writes
+//! `gender_graph.dot`, the graph of the first training step (Alice, initial weights) with every
+//! value and gradient, for `dot -Tpng gender_graph.dot -o gender_graph.png`.
 
 #[allow(dead_code)] // the tests include this file for its functions, not for the plot
 #[path = "shared/plots.rs"]
@@ -12,7 +17,7 @@ mod plots;
 
 use rand::{rngs::StdRng, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
-use tapegrad::{Activation, Dataset, Loss, Mlp, Sgd, TrainConfig, Trainer};
+use tapegrad::{mse, Activation, Dataset, Dot, Loss, Mlp, Sgd, Tape, TrainConfig, Trainer};
 
 /// The seed for the initial weights; any seed converges (see `tests/example.rs`).
 pub const SEED: u64 = 42;
@@ -60,25 +65,82 @@ pub fn train(
     failure.map_or(Ok(()), Err)
 }
 
-/// `--out DIR` (default: the current directory).
+/// The DOT graph of one training step: `model` on input `x` with target `y`, with the seed's
+/// names on the parameters (w1..w6, b1..b3), inputs (x1, x2) and neurons (h1, h2, o1), and
+/// every value and gradient shown. The layers are bound one at a time so that the hidden
+/// neurons are values that can be named.
+pub fn step_graph(model: &Mlp, x: [f64; 2], y: f64) -> tapegrad::Result<String> {
+    let (Some(hidden), Some(output)) = (model.layer(0), model.layer(1)) else {
+        return Err(tapegrad::Error::Architecture(
+            "step_graph draws a 2-2-1 network".into(),
+        ));
+    };
+    let tape = Tape::traced();
+    let inputs = [tape.var(x[0]).named("x1"), tape.var(x[1]).named("x2")];
+    let (hidden, output) = (hidden.bind(&tape), output.bind(&tape));
+    let params = hidden.parameters().into_iter().chain(output.parameters());
+    for (p, name) in params.zip(["w1", "w2", "b1", "w3", "w4", "b2", "w5", "w6", "b3"]) {
+        let _ = p.named(name);
+    }
+    let h: Vec<_> = hidden.forward_values(&inputs)?;
+    let h = [h[0].named("h1"), h[1].named("h2")];
+    let o1 = output.forward_values(&h)?[0].named("o1");
+    let loss = mse(&[o1], &[y])?.named("mse");
+    let grads = loss.backward();
+    Dot::new(loss).gradients(&grads).render()
+}
+
+/// Command-line options: `--out DIR`, `--save PATH`, `--graph`.
 #[allow(dead_code)]
-fn out_dir() -> Result<std::path::PathBuf, String> {
+struct Options {
+    out: std::path::PathBuf,
+    save: Option<std::path::PathBuf>,
+    graph: bool,
+}
+
+#[allow(dead_code)]
+fn options() -> Result<Options, String> {
     let mut args = std::env::args().skip(1);
-    let mut out = std::path::PathBuf::from(".");
+    let mut o = Options {
+        out: ".".into(),
+        save: None,
+        graph: false,
+    };
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--out" => out = args.next().ok_or("--out needs a directory")?.into(),
-            other => return Err(format!("unknown argument {other:?}; try --out DIR")),
+            "--out" => o.out = args.next().ok_or("--out needs a directory")?.into(),
+            "--save" => {
+                o.save = Some(
+                    args.next()
+                        .ok_or("--save needs a path, e.g. --save gender.safetensors")?
+                        .into(),
+                )
+            }
+            "--graph" => o.graph = true,
+            other => {
+                return Err(format!(
+                    "unknown argument {other:?}; try --out DIR, --save PATH, --graph"
+                ))
+            }
         }
     }
-    Ok(out)
+    Ok(o)
 }
 
 #[allow(dead_code)] // the tests include this file for its functions, not for main
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let out = out_dir()?;
+    let opts = options()?;
+    std::fs::create_dir_all(&opts.out)?;
     let data = people()?;
     let mut model = network(SEED)?;
+    if opts.graph {
+        let path = opts.out.join("gender_graph.dot");
+        std::fs::write(&path, step_graph(&model, [-2.0, -1.0], 1.0)?)?;
+        println!(
+            "wrote {} (one training step: Alice, initial weights)",
+            path.display()
+        );
+    }
     let mut losses = Vec::with_capacity(1000);
     train(&mut model, &data, |epoch, mse| {
         losses.push(mse);
@@ -86,8 +148,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             println!("Epoch {epoch} loss: {mse:.3}");
         }
     })?;
-    std::fs::create_dir_all(&out)?;
-    let curve = out.join("gender_loss.svg");
+    let curve = opts.out.join("gender_loss.svg");
     plots::loss_curve(
         &curve,
         "gender classifier: MSE after each epoch",
@@ -99,6 +160,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let p = model.predict(&x)?[0];
         let call = if p > 0.5 { 'F' } else { 'M' };
         println!("{name}: {p:.3} ({call})");
+    }
+    if let Some(path) = &opts.save {
+        model.save(path)?;
+        println!("saved the model to {}", path.display());
     }
     Ok(())
 }

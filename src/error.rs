@@ -143,6 +143,118 @@ pub enum Error {
         /// Index of the parameter, in `parameters()` order.
         parameter: usize,
     },
+
+    /// A graph export needs each node's op and value, which only a [`Tape::traced`] tape keeps.
+    ///
+    /// [`Tape::traced`]: crate::Tape::traced
+    #[error("graph export needs a traced tape (made with Tape::traced); this tape keeps no ops or values")]
+    UntracedTape,
+
+    /// Gradients given to a graph export come from another tape or from before a `clear`.
+    #[error("these gradients were not computed on this recording of the exported value's tape")]
+    ForeignGradients,
+
+    /// Reading or writing a model file failed at the operating-system level.
+    #[error("cannot {action} model file {path}: {message}")]
+    ModelIo {
+        /// `"read"`, `"write"`, `"create"`, `"rename"`, ...
+        action: &'static str,
+        /// The file (or its temporary file while saving).
+        path: String,
+        /// The operating system's message.
+        message: String,
+    },
+
+    /// A model file ends before the data its header describes (or before the 8-byte header
+    /// length).
+    #[error("model file is truncated: {expected} bytes expected, {found} found")]
+    ModelTruncated {
+        /// Bytes the file should have.
+        expected: u64,
+        /// Bytes it has.
+        found: u64,
+    },
+
+    /// A model file has bytes after the data its header describes.
+    #[error("model file is oversized: {expected} bytes expected, {found} found")]
+    ModelOversized {
+        /// Bytes the file should have.
+        expected: u64,
+        /// Bytes it has.
+        found: u64,
+    },
+
+    /// A model file's header length claims more bytes than the file holds (or more than the
+    /// format's 100 MB header limit); nothing that large is allocated.
+    #[error("model file header claims {claimed} bytes but only {available} are available")]
+    ModelHeaderTooLarge {
+        /// The header length written in the file's first 8 bytes.
+        claimed: u64,
+        /// Bytes available for it.
+        available: u64,
+    },
+
+    /// A model file's header is not valid safetensors (bad JSON, overlapping offsets, ...).
+    #[error("model file is not valid safetensors: {0}")]
+    ModelFormat(String),
+
+    /// A model file says it is of a format version this build does not know.
+    #[error("model file has format version {found:?} but this build reads version {supported}")]
+    ModelVersion {
+        /// The version found (as written in the metadata).
+        found: String,
+        /// The version this build reads.
+        supported: u32,
+    },
+
+    /// A model file's metadata (architecture) is missing or malformed.
+    #[error("model file metadata: {0}")]
+    ModelMetadata(String),
+
+    /// A tensor the architecture needs is not in the model file.
+    #[error("model file has no tensor {name:?}")]
+    MissingTensor {
+        /// The tensor's name, e.g. `"layers.0.weight"`.
+        name: String,
+    },
+
+    /// A model file holds a tensor the architecture has no place for.
+    #[error("model file has an unexpected tensor {name:?}")]
+    UnexpectedTensor {
+        /// The tensor's name.
+        name: String,
+    },
+
+    /// A tensor in a model file has a dtype other than F64.
+    #[error("tensor {name:?} has dtype {found} but models are stored as F64")]
+    TensorDtype {
+        /// The tensor's name.
+        name: String,
+        /// The dtype found, e.g. `"F32"`.
+        found: String,
+    },
+
+    /// A tensor's shape disagrees with the architecture in the metadata.
+    #[error("tensor {name:?} has shape {found:?} but the architecture needs {expected:?}")]
+    TensorShape {
+        /// The tensor's name.
+        name: String,
+        /// The shape the metadata implies.
+        expected: Vec<usize>,
+        /// The shape in the file.
+        found: Vec<usize>,
+    },
+
+    /// A weight or bias in a model file is NaN or infinite.
+    #[error("tensor {name:?} has a non-finite value {value} at flat position {position}")]
+    NonFiniteWeight {
+        /// The tensor's name.
+        name: String,
+        /// Row-major position within the tensor.
+        position: usize,
+        /// The value.
+        value: f64,
+    },
 }
 
 /// `Result` with this crate's [`Error`].

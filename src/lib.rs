@@ -52,6 +52,12 @@
 //!
 //! New to neural networks? The [`tutorial`] retells the seed's post step by step with tapegrad.
 //!
+//! ## Inspecting and saving
+//!
+//! [`Dot`] exports the part of a [traced](Tape::traced) tape that leads to a value as Graphviz
+//! DOT, with names from [`Value::named`]; [`Mlp::save`] and [`Mlp::load`] keep a model in the
+//! safetensors format that PyTorch and NumPy read (layout in [`io`]).
+//!
 //! ## How the tape works
 //!
 //! A node stores its parents' indices and the partial derivative with respect to each, computed
@@ -63,6 +69,8 @@
 #![warn(missing_docs)]
 
 mod error;
+mod graph;
+pub mod io;
 mod loss;
 mod nn;
 pub mod ops;
@@ -72,6 +80,7 @@ mod train;
 pub mod tutorial;
 
 pub use error::{Error, Result};
+pub use graph::Dot;
 pub use loss::{bce_with_logits, hinge, l2, mse, Loss};
 pub use nn::{Activation, Bound, Layer, Mlp, Neuron, ParamSlot};
 pub use ops::Operand;

@@ -18,6 +18,7 @@
 //! topological order, so no sort and no recursion is needed.
 
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Index;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -101,11 +102,13 @@ impl Op {
     }
 }
 
-/// What a traced tape keeps beside the edges: each node's op and forward value.
+/// What a traced tape keeps beside the edges: each node's op and forward value, and the names
+/// given with [`Value::named`].
 #[derive(Debug, Default)]
 struct Trace {
     ops: Vec<Op>,
     values: Vec<f64>,
+    names: BTreeMap<u32, String>,
 }
 
 /// The recorded graph: CSR edge lists in creation order.
@@ -366,6 +369,7 @@ impl Tape {
         if let Some(trace) = &mut r.trace {
             trace.ops.clear();
             trace.values.clear();
+            trace.names.clear();
         }
         self.generation += 1;
     }
@@ -396,6 +400,39 @@ impl Tape {
     pub fn value_of(&self, index: usize) -> Option<f64> {
         let r = self.records.borrow();
         r.trace.as_ref().and_then(|t| t.values.get(index).copied())
+    }
+
+    /// Whether this tape keeps each node's op, value and name ([`Tape::traced`]).
+    ///
+    /// ```
+    /// assert!(tapegrad::Tape::traced().is_traced());
+    /// assert!(!tapegrad::Tape::new().is_traced());
+    /// ```
+    #[must_use]
+    pub fn is_traced(&self) -> bool {
+        self.records.borrow().trace.is_some()
+    }
+
+    /// The name given to node `index` with [`Value::named`], if any (only a
+    /// [traced](Tape::traced) tape keeps names).
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::traced();
+    /// let w = tape.var(0.5).named("w1");
+    /// assert_eq!(tape.name_of(w.index()), Some("w1".to_string()));
+    /// assert_eq!(tape.name_of(w.index() + 1), None);
+    /// ```
+    #[must_use]
+    pub fn name_of(&self, index: usize) -> Option<String> {
+        let r = self.records.borrow();
+        let index = u32::try_from(index).ok()?;
+        r.trace.as_ref().and_then(|t| t.names.get(&index).cloned())
+    }
+
+    /// The op of node `index`, if this tape is traced and the node exists.
+    pub(crate) fn op_at(&self, index: usize) -> Option<Op> {
+        let r = self.records.borrow();
+        r.trace.as_ref().and_then(|t| t.ops.get(index).copied())
     }
 
     /// The parents of node `index` with the local partial derivatives recorded for them, or
@@ -552,6 +589,25 @@ impl<'t> Value<'t> {
         self.tape
     }
 
+    /// Gives this node a name for [graph exports](crate::Dot) and returns the value unchanged,
+    /// so it chains: `tape.var(0.5).named("w1")`. Naming a node again replaces its name.
+    ///
+    /// Names are part of the trace: a tape made with [`Tape::new`] does not keep them (the call
+    /// does nothing there), one made with [`Tape::traced`] does, until [`Tape::clear`].
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::traced();
+    /// let w = tape.var(0.5).named("w1");
+    /// assert_eq!(w.value(), 0.5);
+    /// assert_eq!(tape.name_of(w.index()).as_deref(), Some("w1"));
+    /// ```
+    pub fn named(self, name: impl Into<String>) -> Value<'t> {
+        if let Some(trace) = &mut self.tape.records.borrow_mut().trace {
+            trace.names.insert(self.index, name.into());
+        }
+        self
+    }
+
     /// Reverse sweep: the gradient of `self` with respect to every node recorded before it.
     ///
     /// One loop over the tape from this node down to the first, in reverse creation order: no
@@ -681,6 +737,11 @@ impl Gradients {
     /// Gradients of the `len` consecutive nodes starting at `first`.
     pub(crate) fn range(&self, first: usize, len: usize) -> &[f64] {
         &self.values[first..first + len]
+    }
+
+    /// Whether these gradients were computed on `tape`'s current recording.
+    pub(crate) fn is_for(&self, tape: &Tape) -> bool {
+        self.tape_id == tape.id && self.generation == tape.generation
     }
 
     #[track_caller]

@@ -1,0 +1,55 @@
+//! Loads a model saved as safetensors and predicts for values given on the command line.
+//!
+//! ```text
+//! cargo run --release --example gender_classifier -- --save gender.safetensors
+//! cargo run --release --example predict -- gender.safetensors -7 -3 20 2
+//! ```
+//!
+//! The values are split into rows of the model's input size (here two rows: Emily and Frank),
+//! and each row's outputs are printed on one line.
+
+use std::process::ExitCode;
+use tapegrad::Mlp;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("predict: {message}");
+            eprintln!("usage: predict MODEL.safetensors VALUE...");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(args: &[String]) -> Result<(), String> {
+    let (path, values) = args.split_first().ok_or("no model file given")?;
+    let model = Mlp::load(path).map_err(|e| e.to_string())?;
+    let values = values
+        .iter()
+        .map(|v| {
+            v.parse::<f64>()
+                .map_err(|_| format!("{v:?} is not a number"))
+        })
+        .collect::<Result<Vec<f64>, String>>()?;
+    let n = model.input_size();
+    if values.is_empty() || values.len() % n != 0 {
+        return Err(format!(
+            "{model} takes {n} values per input, got {}",
+            values.len()
+        ));
+    }
+    println!("{model}");
+    for x in values.chunks(n) {
+        let y = model.predict(x).map_err(|e| e.to_string())?;
+        let show = |v: &[f64]| {
+            v.iter()
+                .map(|f| format!("{f:.6}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        println!("{} -> {}", show(x), show(&y));
+    }
+    Ok(())
+}
