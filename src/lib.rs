@@ -65,6 +65,7 @@ mod loss;
 mod nn;
 pub mod ops;
 mod optim;
+mod parallel;
 mod tape;
 mod train;
 
@@ -73,5 +74,6 @@ pub use loss::{mse, Loss};
 pub use nn::{Activation, Bound, Layer, Mlp, Neuron, ParamSlot};
 pub use ops::Operand;
 pub use optim::{Optimizer, Sgd};
+pub use parallel::BatchGradient;
 pub use tape::{Gradients, Op, Tape, Value};
 pub use train::{train, Dataset, EpochReport, TrainConfig, TrainSummary, Trainer};

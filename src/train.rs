@@ -151,7 +151,7 @@ impl Dataset {
     }
 
     /// Checks that `model` takes this dataset's inputs and produces its targets' length.
-    fn check_model(&self, model: &Mlp) -> Result<()> {
+    pub(crate) fn check_model(&self, model: &Mlp) -> Result<()> {
         if model.input_size() != self.input_size {
             return Err(Error::InputSize {
                 expected: model.input_size(),

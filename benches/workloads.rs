@@ -1,0 +1,558 @@
+//! Tapegrad against backprop written by hand, on the fixed workloads of WORKLOADS.md.
+//!
+//! ```text
+//! cargo bench --bench workloads              # check every result, then time (a few minutes)
+//! cargo bench --bench workloads -- --check   # only check results against the references
+//! cargo bench --bench workloads -- --quick   # check, then a short timing run
+//! ```
+//!
+//! Before timing anything, every implementation is run once and its final loss compared with
+//! WORKLOADS.md's reference (1e-9 relative; W4 has none, so its tape and hand versions must
+//! agree to 1e-9, and the threaded versions must agree bit for bit). Then each tapegrad run is
+//! timed alternately with its hand-written twin, pair by pair, from the same initial weights.
+
+mod common;
+
+use common::data::*;
+use common::{by_hand, with_tape, Outcome};
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+use tapegrad::{Gradients, Tape, Value};
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let check_only = args.iter().any(|a| a == "--check");
+    let quick = args.iter().any(|a| a == "--quick");
+    // `cargo bench` passes `--bench`; anything else we ignore.
+    println!(
+        "tapegrad workloads bench (WORKLOADS.md); {} threads available",
+        threads_available()
+    );
+    if !check() {
+        eprintln!("FAILED: a workload does not reproduce its reference result");
+        std::process::exit(1);
+    }
+    if check_only {
+        println!("\ncheck ok (timing skipped: --check)");
+        return;
+    }
+    let budget = Duration::from_millis(if quick { 300 } else { 3000 });
+    timing_table(budget);
+    scaling(if quick { 5 } else { 7 });
+}
+
+fn threads_available() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Correctness first.
+// ---------------------------------------------------------------------------------------------
+
+struct Checker {
+    ok: bool,
+}
+
+impl Checker {
+    fn close(&mut self, what: &str, found: f64, expected: f64, tolerance: f64) {
+        let err = relative_error(found, expected);
+        let pass = err <= tolerance;
+        self.ok &= pass;
+        println!(
+            "  {:<44} {found:<22e} vs {expected:<22e} rel err {err:.1e} {}",
+            what,
+            if pass { "ok" } else { "FAIL" }
+        );
+    }
+
+    fn equal(&mut self, what: &str, found: &[f64], expected: &[f64]) {
+        let same = found.len() == expected.len()
+            && found
+                .iter()
+                .zip(expected)
+                .all(|(a, b)| a.to_bits() == b.to_bits());
+        self.ok &= same;
+        println!(
+            "  {what:<44} {} parameters {}",
+            found.len(),
+            if same {
+                "bit-identical ok"
+            } else {
+                "DIFFER: FAIL"
+            }
+        );
+    }
+}
+
+fn check_outcome(c: &mut Checker, name: &str, o: &Outcome, loss: f64, accuracy: Option<f64>) {
+    c.close(&format!("{name} final loss"), o.loss, loss, 1e-9);
+    if let (Some(found), Some(expected)) = (o.accuracy, accuracy) {
+        c.close(&format!("{name} accuracy"), found, expected, 0.0);
+    }
+}
+
+fn check() -> bool {
+    println!("\ncorrectness (against WORKLOADS.md's reference results, before any timing):");
+    let mut c = Checker { ok: true };
+
+    let mut t1 = with_tape::W1::new();
+    t1.train();
+    let mut h1 = by_hand::W1::new();
+    h1.train();
+    for (name, o) in [("W1 tapegrad", t1.outcome()), ("W1 by hand", h1.outcome())] {
+        check_outcome(&mut c, name, &o, W1_MSE, None);
+        c.close(&format!("{name} Emily"), o.predictions[0], W1_EMILY, 1e-9);
+        c.close(&format!("{name} Frank"), o.predictions[1], W1_FRANK, 1e-9);
+    }
+
+    let mut t2 = with_tape::W2::new();
+    t2.train();
+    let mut h2 = by_hand::W2::new();
+    h2.train();
+    check_outcome(
+        &mut c,
+        "W2 tapegrad",
+        &t2.outcome(),
+        W2_LOSS,
+        Some(W2_ACCURACY),
+    );
+    check_outcome(
+        &mut c,
+        "W2 by hand",
+        &h2.outcome(),
+        W2_LOSS,
+        Some(W2_ACCURACY),
+    );
+
+    let mut t3 = with_tape::Wide3::new(1);
+    t3.train();
+    let mut h3 = by_hand::Wide3::new(1);
+    h3.train();
+    check_outcome(
+        &mut c,
+        "W3 tapegrad",
+        &t3.outcome(),
+        W3_MSE,
+        Some(W3_ACCURACY),
+    );
+    check_outcome(
+        &mut c,
+        "W3 by hand",
+        &h3.outcome(),
+        W3_MSE,
+        Some(W3_ACCURACY),
+    );
+
+    let mut h4 = by_hand::Wide3::new(W4_BATCH);
+    h4.train();
+    let h4 = h4.outcome();
+    let mut t4 = with_tape::Wide3::new(W4_BATCH);
+    t4.train();
+    let t4 = t4.outcome();
+    println!("  (W4 has no reference: the hand-written result is the oracle)");
+    check_outcome(&mut c, "W4 tapegrad Trainer", &t4, h4.loss, h4.accuracy);
+    let mut parallel = Vec::new();
+    for threads in [1, 2, 3] {
+        let mut p = with_tape::W4Parallel::new(threads);
+        p.train();
+        let o = p.outcome();
+        check_outcome(
+            &mut c,
+            &format!("W4 tapegrad BatchGradient x{threads}"),
+            &o,
+            h4.loss,
+            h4.accuracy,
+        );
+        parallel.push(o);
+    }
+    for (k, o) in parallel.iter().enumerate().skip(1) {
+        c.equal(
+            &format!("W4 BatchGradient x{} vs x1", k + 1),
+            &o.parameters,
+            &parallel[0].parameters,
+        );
+    }
+    c.ok
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timing.
+// ---------------------------------------------------------------------------------------------
+
+fn time(f: impl FnOnce()) -> Duration {
+    let start = Instant::now();
+    f();
+    start.elapsed()
+}
+
+fn median(xs: &mut [f64]) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    let n = xs.len();
+    if n % 2 == 1 {
+        xs[n / 2]
+    } else {
+        (xs[n / 2 - 1] + xs[n / 2]) / 2.0
+    }
+}
+
+/// Times `a` and `b` alternately, `a` first then `b` first, until `budget` is spent (at least 5
+/// pairs); returns the median time of each and the median of the per-pair ratios a / b.
+fn pairs(
+    budget: Duration,
+    mut a: impl FnMut() -> Duration,
+    mut b: impl FnMut() -> Duration,
+) -> (f64, f64, f64, usize) {
+    let (mut ta, mut tb, mut ratio) = (Vec::new(), Vec::new(), Vec::new());
+    // Warm up both once.
+    a();
+    b();
+    let start = Instant::now();
+    while ta.len() < 5 || (start.elapsed() < budget && ta.len() < 201) {
+        let (x, y) = if ta.len() % 2 == 0 {
+            let x = a();
+            (x, b())
+        } else {
+            let y = b();
+            (a(), y)
+        };
+        let (x, y) = (x.as_secs_f64(), y.as_secs_f64());
+        ta.push(x);
+        tb.push(y);
+        ratio.push(x / y);
+    }
+    let n = ta.len();
+    (median(&mut ta), median(&mut tb), median(&mut ratio), n)
+}
+
+/// What one unit of work records on a tape.
+struct TapeStats {
+    nodes: usize,
+    edges: usize,
+    peak_bytes: usize,
+}
+
+impl TapeStats {
+    fn of(tape: &Tape) -> Self {
+        TapeStats {
+            nodes: tape.len(),
+            edges: tape.edge_count(),
+            peak_bytes: tape.memory_bytes(),
+        }
+    }
+
+    /// Bytes the recording uses per node: a 4-byte offset per node, 4 + 8 per edge.
+    fn bytes_per_node(&self) -> f64 {
+        (4 * self.nodes + 12 * self.edges) as f64 / self.nodes as f64
+    }
+}
+
+struct Row {
+    name: &'static str,
+    unit: &'static str,
+    tape: f64,
+    hand: f64,
+    ratio: f64,
+    pairs: usize,
+    /// Nodes and edges per unit (a unit may hold several steps' recordings).
+    nodes: usize,
+    edges: usize,
+    stats: TapeStats,
+}
+
+fn print_row(r: &Row) {
+    println!(
+        "| {:<28} | {:<6} | {:>10} | {:>10} | {:>5.2}x | {:>8} | {:>8} | {:>6.1} | {:>9} | {:>5} |",
+        r.name,
+        r.unit,
+        fmt_time(r.tape),
+        fmt_time(r.hand),
+        r.ratio,
+        r.nodes,
+        r.edges,
+        r.stats.bytes_per_node(),
+        fmt_bytes(r.stats.peak_bytes),
+        r.pairs,
+    );
+}
+
+fn fmt_time(s: f64) -> String {
+    if s >= 1e-3 {
+        format!("{:.3} ms", s * 1e3)
+    } else if s >= 1e-6 {
+        format!("{:.2} us", s * 1e6)
+    } else {
+        format!("{:.1} ns", s * 1e9)
+    }
+}
+
+fn fmt_bytes(b: usize) -> String {
+    if b >= 1 << 20 {
+        format!("{:.1} MiB", b as f64 / (1 << 20) as f64)
+    } else if b >= 1 << 10 {
+        format!("{:.1} KiB", b as f64 / 1024.0)
+    } else {
+        format!("{b} B")
+    }
+}
+
+fn timing_table(budget: Duration) {
+    println!("\ntiming: median over alternating pairs of full training runs (each from the initial weights)");
+    println!("| workload                     | unit   |   tapegrad |    by hand | ratio  | nodes/u  | edges/u  | B/node | peak tape | pairs |");
+    println!("|------------------------------|--------|------------|------------|--------|----------|----------|--------|-----------|-------|");
+
+    // W1: per epoch (4 SGD steps); the tape holds one step at a time.
+    let (mut t, mut h) = (with_tape::W1::new(), by_hand::W1::new());
+    let (tt, th, ratio, n) = pairs(
+        budget,
+        || {
+            t.reset();
+            time(|| t.train())
+        },
+        || {
+            h.reset();
+            time(|| {
+                h.train();
+                black_box(&h.p);
+            })
+        },
+    );
+    let tape = Tape::new();
+    t.record_step(&tape);
+    let stats = TapeStats::of(&tape);
+    let per = W1_EPOCHS as f64;
+    print_row(&Row {
+        name: "W1 gender (Trainer)",
+        unit: "epoch",
+        tape: tt / per,
+        hand: th / per,
+        ratio,
+        pairs: n,
+        nodes: 4 * stats.nodes,
+        edges: 4 * stats.edges,
+        stats,
+    });
+
+    // W2: per full-batch step.
+    let (mut t, mut h) = (with_tape::W2::new(), by_hand::W2::new());
+    let (tt, th, ratio, n) = pairs(
+        budget,
+        || {
+            t.reset();
+            time(|| t.train())
+        },
+        || {
+            h.reset();
+            time(|| {
+                h.train();
+                black_box(&h.net.params);
+            })
+        },
+    );
+    let (peak_bytes, nodes, edges) = t.stats;
+    let per = W2_STEPS as f64;
+    print_row(&Row {
+        name: "W2 moons (Value API)",
+        unit: "step",
+        tape: tt / per,
+        hand: th / per,
+        ratio,
+        pairs: n,
+        nodes,
+        edges,
+        stats: TapeStats {
+            nodes,
+            edges,
+            peak_bytes,
+        },
+    });
+
+    // W3: per sample (= per SGD step).
+    let (mut t, mut h) = (with_tape::Wide3::new(1), by_hand::Wide3::new(1));
+    let (tt, th, ratio, n) = pairs(
+        budget,
+        || {
+            t.reset();
+            time(|| t.train())
+        },
+        || {
+            h.reset();
+            time(|| {
+                h.train();
+                black_box(&h.net.params);
+            })
+        },
+    );
+    let tape = Tape::new();
+    t.record_step(&tape, 1);
+    let stats = TapeStats::of(&tape);
+    let per = (W3_EPOCHS * 256) as f64;
+    print_row(&Row {
+        name: "W3 wide (Trainer)",
+        unit: "sample",
+        tape: tt / per,
+        hand: th / per,
+        ratio,
+        pairs: n,
+        nodes: stats.nodes,
+        edges: stats.edges,
+        stats,
+    });
+
+    // W4: per mini-batch step of 32 samples.
+    let steps = (W4_EPOCHS * 256 / W4_BATCH) as f64;
+    let mut h = by_hand::Wide3::new(W4_BATCH);
+    let mut hand = move || {
+        h.reset();
+        time(|| {
+            h.train();
+            black_box(&h.net.params);
+        })
+    };
+    let mut t = with_tape::Wide3::new(W4_BATCH);
+    let (tt, th, ratio, n) = pairs(
+        budget,
+        || {
+            t.reset();
+            time(|| t.train())
+        },
+        &mut hand,
+    );
+    let tape = Tape::new();
+    t.record_step(&tape, W4_BATCH);
+    let stats = TapeStats::of(&tape);
+    print_row(&Row {
+        name: "W4 batch (Trainer)",
+        unit: "step",
+        tape: tt / steps,
+        hand: th / steps,
+        ratio,
+        pairs: n,
+        nodes: stats.nodes,
+        edges: stats.edges,
+        stats,
+    });
+
+    let mut one = with_tape::W4Parallel::new(1);
+    let mut two = with_tape::W4Parallel::new(2);
+    // Per thread, each sample is its own recording: bind + one sample + loss.
+    let tape = Tape::new();
+    t.record_step(&tape, 1);
+    let sample = TapeStats::of(&tape);
+    for (name, p) in [
+        ("W4 batch (BatchGradient x1)", &mut one),
+        ("W4 batch (BatchGradient x2)", &mut two),
+    ] {
+        let (tt, th, ratio, n) = pairs(
+            budget,
+            || {
+                p.reset();
+                time(|| p.train())
+            },
+            &mut hand,
+        );
+        let stats = TapeStats { ..sample };
+        print_row(&Row {
+            name,
+            unit: "step",
+            tape: tt / steps,
+            hand: th / steps,
+            ratio,
+            pairs: n,
+            nodes: W4_BATCH * stats.nodes,
+            edges: W4_BATCH * stats.edges,
+            stats,
+        });
+    }
+    let (t1, t2, speedup, n) = pairs(
+        budget,
+        || {
+            one.reset();
+            time(|| one.train())
+        },
+        || {
+            two.reset();
+            time(|| two.train())
+        },
+    );
+    println!(
+        "\nW4 data-parallel: 1 thread {} per step, 2 threads {} per step: speedup {:.2}x \
+         (median of {n} alternating pairs; parameters bit-identical, checked above)",
+        fmt_time(t1 / steps),
+        fmt_time(t2 / steps),
+        1.0 / speedup
+    );
+    println!(
+        "units: W1 epoch = 4 SGD steps; W2 step = 100 samples; W3 sample = 1 SGD step; \
+         W4 step = 32 samples. nodes/edges per unit include parameter leaves; \
+         B/node = (4 x nodes + 12 x edges) / nodes; peak tape = the tape's allocated bytes."
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scaling: random graphs of 10^3 .. 10^max nodes.
+// ---------------------------------------------------------------------------------------------
+
+/// Records a random graph of `n` nodes: 16 leaves, then node i = op(node i-1, a random earlier
+/// node) with op one of add, sub, mul (binary) or tanh (unary), so every node reaches the
+/// output; then one reverse sweep. Returns (record seconds, backward seconds, tape bytes used).
+fn random_graph(tape: &mut Tape, n: usize, seed: u64, grads: &mut Gradients) -> (f64, f64, usize) {
+    tape.clear();
+    let mut rng = common::splitmix::SplitMix64::new(seed);
+    let picks: Vec<(u32, u64)> = (0..n)
+        .map(|i| {
+            let r = rng.next_u64();
+            ((r >> 32) as u32 % (i.max(1) as u32), r & 7)
+        })
+        .collect();
+    let leaves: Vec<f64> = (0..16).map(|_| rng.uniform(-1.0, 1.0)).collect();
+    let tape = &*tape;
+    let start = Instant::now();
+    let mut values: Vec<Value> = Vec::with_capacity(n);
+    values.extend(tape.vars(&leaves));
+    for &(j, op) in &picks[16..] {
+        let (a, b) = (values[values.len() - 1], values[j as usize]);
+        values.push(match op {
+            0 | 1 | 2 => a + b,
+            3 | 4 => a * b,
+            5 => a - b,
+            _ => (a * 0.5).tanh(),
+        });
+    }
+    let record = start.elapsed().as_secs_f64();
+    let out = values[n - 1];
+    let start = Instant::now();
+    out.backward_into(grads);
+    let backward = start.elapsed().as_secs_f64();
+    black_box(grads.as_slice()[0]);
+    (record, backward, 4 * tape.len() + 12 * tape.edge_count())
+}
+
+fn scaling(max_exp: u32) {
+    println!("\nscaling: random graphs (record + backward), time per node, median of runs");
+    println!("| nodes      | record/node | backward/node | total/node | B/node | runs |");
+    println!("|------------|-------------|---------------|------------|--------|------|");
+    let mut tape = Tape::new();
+    let mut grads = Gradients::new();
+    for e in 3..=max_exp {
+        let n = 10usize.pow(e);
+        let runs = (10_000_000 / n).clamp(3, 31);
+        let (mut rec, mut back, mut tot) = (Vec::new(), Vec::new(), Vec::new());
+        let mut bytes = 0;
+        for run in 0..runs {
+            let (r, b, used) = random_graph(&mut tape, n, run as u64, &mut grads);
+            rec.push(r / n as f64);
+            back.push(b / n as f64);
+            tot.push((r + b) / n as f64);
+            bytes = used;
+        }
+        println!(
+            "| {:<10} | {:>11} | {:>13} | {:>10} | {:>6.1} | {:>4} |",
+            n,
+            fmt_time(median(&mut rec)),
+            fmt_time(median(&mut back)),
+            fmt_time(median(&mut tot)),
+            bytes as f64 / n as f64,
+            runs
+        );
+    }
+}

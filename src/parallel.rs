@@ -1,0 +1,268 @@
+//! Data-parallel gradients: a mini-batch's mean gradient from several threads, bit for bit the
+//! same whatever the thread count.
+//!
+//! Each thread owns a [`Tape`], a [`Gradients`] buffer and scratch space (reused from step to
+//! step); the model is shared read-only. Every sample's gradient is recorded and swept on a tape
+//! of its own, so it does not depend on which thread computed it or what else that thread did.
+//! The per-sample gradients are then summed in sample order, `((g0 + g1) + g2) + ...`, and
+//! scaled by `1 / batch`: a fixed reduction order, so 1, 2 or 16 threads give identical bits.
+
+use crate::error::{Error, Result};
+use crate::loss::Loss;
+use crate::nn::{Mlp, Scratch};
+use crate::tape::{Gradients, Tape, Value};
+use crate::train::Dataset;
+use std::ops::Range;
+use std::sync::{Barrier, RwLock};
+
+/// One thread's reusable workspace.
+#[derive(Debug, Default)]
+struct Workspace {
+    tape: Tape,
+    grads: Gradients,
+    scratch: Scratch,
+}
+
+/// One thread's results: a gradient row of `parameter_count` per sample, and the losses.
+#[derive(Debug, Default)]
+struct Rows {
+    gradients: Vec<f64>,
+    losses: Vec<f64>,
+}
+
+/// Computes the mean gradient of a mini-batch with a fixed number of threads.
+///
+/// The result is bit-identical for every thread count (see the [module docs](self)), so a
+/// training run gives the same parameters on 1 thread and on 8. Threads are
+/// [scoped](std::thread::scope) and started per call; buffers are kept between calls.
+///
+/// ```
+/// use tapegrad::{Activation, BatchGradient, Dataset, Loss, Mlp};
+///
+/// let model = Mlp::with_init(&[2, 3, 1], Activation::Tanh, Activation::Identity, |s| {
+///     0.1 * (s.neuron + 1) as f64 * if s.is_bias() { 0.0 } else { 1.0 }
+/// })?;
+/// let data = Dataset::new(&[[0.5, -1.0], [1.0, 2.0], [-0.3, 0.7]], &[[1.0], [0.0], [0.5]])?;
+/// let mut g1 = vec![0.0; model.parameter_count()];
+/// let mut g2 = g1.clone();
+/// let loss1 = BatchGradient::new(1)?.mean_gradient(&model, &data, 0..3, Loss::Mse, &mut g1)?;
+/// let loss2 = BatchGradient::new(2)?.mean_gradient(&model, &data, 0..3, Loss::Mse, &mut g2)?;
+/// assert_eq!((loss1, &g1), (loss2, &g2)); // the same bits
+/// # Ok::<(), tapegrad::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct BatchGradient {
+    spaces: Vec<Workspace>,
+    /// Locked for writing only by the thread that fills them; read by all after a barrier.
+    rows: Vec<RwLock<Rows>>,
+}
+
+impl BatchGradient {
+    /// A workspace for `threads` threads (1 computes on the calling thread).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidHyperparameter`] if `threads` is 0.
+    ///
+    /// ```
+    /// assert!(tapegrad::BatchGradient::new(0).is_err());
+    /// assert_eq!(tapegrad::BatchGradient::new(2)?.threads(), 2);
+    /// # Ok::<(), tapegrad::Error>(())
+    /// ```
+    pub fn new(threads: usize) -> Result<Self> {
+        if threads == 0 {
+            return Err(Error::InvalidHyperparameter {
+                name: "thread count",
+                requirement: "at least 1",
+                value: 0.0,
+            });
+        }
+        Ok(BatchGradient {
+            spaces: (0..threads).map(|_| Workspace::default()).collect(),
+            rows: (0..threads).map(|_| RwLock::default()).collect(),
+        })
+    }
+
+    /// The number of threads.
+    ///
+    /// ```
+    /// assert_eq!(tapegrad::BatchGradient::new(3)?.threads(), 3);
+    /// # Ok::<(), tapegrad::Error>(())
+    /// ```
+    #[must_use]
+    pub fn threads(&self) -> usize {
+        self.spaces.len()
+    }
+
+    /// Writes into `grads` the gradient of the mean loss over `samples`,
+    /// `(1/B) * (l_0 + l_1 + ...)`, with respect to `model.parameters()`, and returns that mean
+    /// loss. The model is not changed: apply the gradient with an
+    /// [`Optimizer`](crate::Optimizer).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InputSize`] / [`Error::TargetSize`] if the data does not fit the model,
+    /// [`Error::EmptyDataset`] for an empty range, [`Error::DatasetLength`] for a range past the
+    /// end of the data, [`Error::ParameterCount`] if `grads` does not have one slot per
+    /// parameter, and [`Error::NonFiniteLoss`] (epoch 0, the offending sample) if a sample's loss
+    /// is NaN or infinite; `grads` is then left unspecified.
+    ///
+    /// ```
+    /// use tapegrad::{Activation, BatchGradient, Dataset, Loss, Mlp};
+    /// let model = Mlp::from_parameters(&[1, 1], Activation::Identity, Activation::Identity,
+    ///                                  &[2.0, 0.0])?; // y = 2x
+    /// let data = Dataset::new(&[[1.0], [3.0]], &[[0.0], [0.0]])?;
+    /// let mut g = [0.0; 2];
+    /// let loss = BatchGradient::new(2)?.mean_gradient(&model, &data, 0..2, Loss::Mse, &mut g)?;
+    /// // mean of (2x)^2 = (4 + 36) / 2; d/dw = mean of 2 (2x) x = (4 + 36) / 2
+    /// assert_eq!((loss, g), (20.0, [20.0, 8.0]));
+    /// # Ok::<(), tapegrad::Error>(())
+    /// ```
+    pub fn mean_gradient(
+        &mut self,
+        model: &Mlp,
+        data: &Dataset,
+        samples: Range<usize>,
+        loss: Loss,
+        grads: &mut [f64],
+    ) -> Result<f64> {
+        data.check_model(model)?;
+        if samples.is_empty() {
+            return Err(Error::EmptyDataset);
+        }
+        if samples.end > data.len() {
+            return Err(Error::DatasetLength {
+                inputs: data.len(),
+                targets: samples.end,
+            });
+        }
+        let p = model.parameter_count();
+        if grads.len() != p {
+            return Err(Error::ParameterCount {
+                expected: p,
+                found: grads.len(),
+            });
+        }
+        let batch = samples.len();
+        let threads = self.spaces.len().min(batch);
+        let (spaces, rows) = (&mut self.spaces[..threads], &self.rows[..threads]);
+        // Thread t takes samples [first(t), first(t + 1)) and, after the barrier, sums the
+        // parameter columns [col(t), col(t + 1)) over every sample's row, in sample order.
+        let first = |t: usize| samples.start + batch * t / threads;
+        let col = |t: usize| p * t / threads;
+        let scale = 1.0 / batch as f64;
+        let barrier = Barrier::new(threads);
+        let mut outs: Vec<&mut [f64]> = Vec::with_capacity(threads);
+        let mut rest = &mut grads[..];
+        for t in 0..threads {
+            let (head, tail) = rest.split_at_mut(col(t + 1) - col(t));
+            outs.push(head);
+            rest = tail;
+        }
+        let work = |t: usize, space: &mut Workspace, out: &mut [f64]| -> Result<()> {
+            let result = {
+                let mut mine = rows[t].write().expect("no gradient thread panicked");
+                space.sample_gradients(&mut mine, model, data, first(t)..first(t + 1), loss)
+            };
+            barrier.wait();
+            let all: Vec<_> = rows
+                .iter()
+                .map(|r| r.read().expect("no gradient thread panicked"))
+                .collect();
+            reduce_columns(
+                all.iter().map(|r| &r.gradients[..]),
+                p,
+                col(t)..col(t + 1),
+                out,
+            );
+            for o in out.iter_mut() {
+                *o *= scale;
+            }
+            result
+        };
+        let results: Vec<Result<()>> = if threads == 1 {
+            vec![work(0, &mut spaces[0], &mut outs[0][..])]
+        } else {
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = spaces
+                    .iter_mut()
+                    .zip(outs)
+                    .enumerate()
+                    .map(|(t, (space, out))| {
+                        let work = &work;
+                        scope.spawn(move || work(t, space, out))
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("a gradient thread panicked"))
+                    .collect()
+            })
+        };
+        results.into_iter().collect::<Result<()>>()?;
+        let mut total = 0.0;
+        for r in &mut self.rows[..threads] {
+            let r = r.get_mut().expect("no gradient thread panicked");
+            total = r.losses.iter().fold(total, |s, l| s + l);
+        }
+        Ok(scale * total)
+    }
+}
+
+/// `out[c - cols.start] = row_0[c] + row_1[c] + ...` over the rows of every block, blocks in
+/// order: sample order, whatever the blocks' sizes.
+fn reduce_columns<'a>(
+    blocks: impl Iterator<Item = &'a [f64]>,
+    p: usize,
+    cols: Range<usize>,
+    out: &mut [f64],
+) {
+    out.fill(0.0);
+    for block in blocks {
+        for row in block.chunks_exact(p) {
+            for (o, g) in out.iter_mut().zip(&row[cols.clone()]) {
+                *o += g;
+            }
+        }
+    }
+}
+
+impl Workspace {
+    /// Records and sweeps each sample of `samples` on a fresh recording of this tape, keeping
+    /// one gradient row and one loss per sample in `rows`.
+    fn sample_gradients(
+        &mut self,
+        rows: &mut Rows,
+        model: &Mlp,
+        data: &Dataset,
+        samples: Range<usize>,
+        loss: Loss,
+    ) -> Result<()> {
+        let p = model.parameter_count();
+        rows.gradients.clear();
+        rows.losses.clear();
+        for i in samples {
+            self.tape.clear();
+            let tape = &self.tape;
+            let bound = model.bind(tape);
+            bound.record(None, data.input(i), &mut self.scratch)?;
+            let s = &self.scratch;
+            let (node, value) = tape.with_records(|r| {
+                loss.record(r, s.output_nodes(), s.output_values(), data.target(i))
+            });
+            if !value.is_finite() {
+                return Err(Error::NonFiniteLoss {
+                    epoch: 0,
+                    sample: i,
+                    loss: value,
+                });
+            }
+            Value::new(tape, node, value).backward_into(&mut self.grads);
+            rows.gradients
+                .extend_from_slice(bound.gradients(&self.grads));
+            rows.losses.push(value);
+        }
+        debug_assert_eq!(rows.gradients.len(), rows.losses.len() * p);
+        Ok(())
+    }
+}
