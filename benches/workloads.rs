@@ -24,6 +24,14 @@ fn main() {
     let check_only = args.iter().any(|a| a == "--check");
     let quick = args.iter().any(|a| a == "--quick");
     // `cargo bench` passes `--bench`; anything else we ignore.
+    if let Some(k) = args.iter().position(|a| a == "--profile") {
+        // For perf / callgrind: run one implementation, untimed, e.g. `--profile w3-tape`.
+        let reps = args.get(k + 2).and_then(|r| r.parse().ok()).unwrap_or(1);
+        for _ in 0..reps {
+            profile(args.get(k + 1).map_or("", String::as_str));
+        }
+        return;
+    }
     println!(
         "tapegrad workloads bench (WORKLOADS.md); {} threads available",
         threads_available()
@@ -43,6 +51,25 @@ fn main() {
 
 fn threads_available() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+fn profile(which: &str) {
+    match which {
+        "w1-tape" => with_tape::W1::new().train(),
+        "w1-hand" => by_hand::W1::new().train(),
+        "w2-tape" => with_tape::W2::new().train(),
+        "w2-hand" => by_hand::W2::new().train(),
+        "w3-tape" => with_tape::Wide3::new(1).train(),
+        "w3-hand" => by_hand::Wide3::new(1).train(),
+        "w4-tape" => with_tape::Wide3::new(W4_BATCH).train(),
+        "w4-hand" => by_hand::Wide3::new(W4_BATCH).train(),
+        "w4-x1" => with_tape::W4Parallel::new(1).train(),
+        "w4-x2" => with_tape::W4Parallel::new(2).train(),
+        _ => {
+            eprintln!("--profile takes w1..w4-tape, w1..w4-hand, w4-x1 or w4-x2");
+            std::process::exit(2);
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -479,7 +506,7 @@ fn timing_table(budget: Duration) {
          (median of {n} alternating pairs; parameters bit-identical, checked above)",
         fmt_time(t1 / steps),
         fmt_time(t2 / steps),
-        1.0 / speedup
+        speedup
     );
     println!(
         "units: W1 epoch = 4 SGD steps; W2 step = 100 samples; W3 sample = 1 SGD step; \
@@ -512,8 +539,8 @@ fn random_graph(tape: &mut Tape, n: usize, seed: u64, grads: &mut Gradients) -> 
     for &(j, op) in &picks[16..] {
         let (a, b) = (values[values.len() - 1], values[j as usize]);
         values.push(match op {
-            0 | 1 | 2 => a + b,
-            3 | 4 => a * b,
+            0..=2 => a + b,
+            3..=4 => a * b,
             5 => a - b,
             _ => (a * 0.5).tanh(),
         });

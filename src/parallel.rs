@@ -180,25 +180,25 @@ impl BatchGradient {
             }
             result
         };
-        let results: Vec<Result<()>> = if threads == 1 {
-            vec![work(0, &mut spaces[0], &mut outs[0][..])]
-        } else {
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = spaces
-                    .iter_mut()
-                    .zip(outs)
-                    .enumerate()
-                    .map(|(t, (space, out))| {
-                        let work = &work;
-                        scope.spawn(move || work(t, space, out))
-                    })
-                    .collect();
+        // Thread 0's share runs on the calling thread; only the others are spawned.
+        let mut spaces = spaces.iter_mut().zip(outs);
+        let (space0, out0) = spaces.next().expect("at least one thread");
+        let results: Vec<Result<()>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = spaces
+                .enumerate()
+                .map(|(t, (space, out))| {
+                    let work = &work;
+                    scope.spawn(move || work(t + 1, space, out))
+                })
+                .collect();
+            let mut results = vec![work(0, space0, out0)];
+            results.extend(
                 handles
                     .into_iter()
-                    .map(|h| h.join().expect("a gradient thread panicked"))
-                    .collect()
-            })
-        };
+                    .map(|h| h.join().expect("a gradient thread panicked")),
+            );
+            results
+        });
         results.into_iter().collect::<Result<()>>()?;
         let mut total = 0.0;
         for r in &mut self.rows[..threads] {
