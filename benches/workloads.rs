@@ -65,6 +65,10 @@ fn profile(which: &str) {
         "w4-hand" => by_hand::Wide3::new(W4_BATCH).train(),
         "w4-x1" => with_tape::W4Parallel::new(1).train(),
         "w4-x2" => with_tape::W4Parallel::new(2).train(),
+        "graph" => {
+            let (mut tape, mut grads) = (Tape::new(), Gradients::new());
+            random_graph(&mut tape, 1_000_000, 1, &mut grads);
+        }
         _ => {
             eprintln!("--profile takes w1..w4-tape, w1..w4-hand, w4-x1 or w4-x2");
             std::process::exit(2);
@@ -206,6 +210,22 @@ fn check() -> bool {
 // Timing.
 // ---------------------------------------------------------------------------------------------
 
+/// User + system CPU time of this process, all threads (Linux; 0 elsewhere). Clock ticks of
+/// 10 ms: only meaningful summed over many runs.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = stat.rsplit(')').next().unwrap_or("");
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |k: usize| {
+        fields
+            .get(k)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 fn time(f: impl FnOnce()) -> Duration {
     let start = Instant::now();
     f();
@@ -283,12 +303,14 @@ struct Row {
     /// Nodes and edges per unit (a unit may hold several steps' recordings).
     nodes: usize,
     edges: usize,
+    /// WORKLOADS.md's canonical nodes per unit (elementary ops; leaves not counted).
+    canon: usize,
     stats: TapeStats,
 }
 
 fn print_row(r: &Row) {
     println!(
-        "| {:<28} | {:<6} | {:>10} | {:>10} | {:>5.2}x | {:>8} | {:>8} | {:>6.1} | {:>9} | {:>5} |",
+        "| {:<28} | {:<6} | {:>10} | {:>10} | {:>5.2}x | {:>8} | {:>8} | {:>6.1} | {:>7.1} | {:>9} | {:>5} |",
         r.name,
         r.unit,
         fmt_time(r.tape),
@@ -297,6 +319,7 @@ fn print_row(r: &Row) {
         r.nodes,
         r.edges,
         r.stats.bytes_per_node(),
+        (4 * r.nodes + 12 * r.edges) as f64 / r.canon as f64,
         fmt_bytes(r.stats.peak_bytes),
         r.pairs,
     );
@@ -322,10 +345,13 @@ fn fmt_bytes(b: usize) -> String {
     }
 }
 
+/// W4's canonical nodes per step: 32 samples of W3's 6878, then the mean (31 adds, 1 scale).
+const W4_CANON: usize = 32 * 6878 + 32;
+
 fn timing_table(budget: Duration) {
     println!("\ntiming: median over alternating pairs of full training runs (each from the initial weights)");
-    println!("| workload                     | unit   |   tapegrad |    by hand | ratio  | nodes/u  | edges/u  | B/node | peak tape | pairs |");
-    println!("|------------------------------|--------|------------|------------|--------|----------|----------|--------|-----------|-------|");
+    println!("| workload                     | unit   |   tapegrad |    by hand | ratio  | nodes/u  | edges/u  | B/node | B/canon | peak tape | pairs |");
+    println!("|------------------------------|--------|------------|------------|--------|----------|----------|--------|---------|-----------|-------|");
 
     // W1: per epoch (4 SGD steps); the tape holds one step at a time.
     let (mut t, mut h) = (with_tape::W1::new(), by_hand::W1::new());
@@ -356,6 +382,7 @@ fn timing_table(budget: Duration) {
         pairs: n,
         nodes: 4 * stats.nodes,
         edges: 4 * stats.edges,
+        canon: 68,
         stats,
     });
 
@@ -386,6 +413,7 @@ fn timing_table(budget: Duration) {
         pairs: n,
         nodes,
         edges,
+        canon: 65075,
         stats: TapeStats {
             nodes,
             edges,
@@ -422,6 +450,7 @@ fn timing_table(budget: Duration) {
         pairs: n,
         nodes: stats.nodes,
         edges: stats.edges,
+        canon: 6878,
         stats,
     });
 
@@ -456,6 +485,7 @@ fn timing_table(budget: Duration) {
         pairs: n,
         nodes: stats.nodes,
         edges: stats.edges,
+        canon: W4_CANON,
         stats,
     });
 
@@ -487,31 +517,49 @@ fn timing_table(budget: Duration) {
             pairs: n,
             nodes: W4_BATCH * stats.nodes,
             edges: W4_BATCH * stats.edges,
+            canon: W4_CANON,
             stats,
         });
     }
+    // CPU time (all threads) beside wall time: on a busy machine the wall-clock speedup says
+    // more about the neighbours than about the code; the CPU time per step says how much work
+    // the second thread adds (2 x cpu(1) / cpu(2) bounds the speedup on two idle cores).
+    let (mut cpu1, mut cpu2) = (0.0, 0.0);
     let (t1, t2, speedup, n) = pairs(
         budget,
         || {
             one.reset();
-            time(|| one.train())
+            let c = cpu_seconds();
+            let t = time(|| one.train());
+            cpu1 += cpu_seconds() - c;
+            t
         },
         || {
             two.reset();
-            time(|| two.train())
+            let c = cpu_seconds();
+            let t = time(|| two.train());
+            cpu2 += cpu_seconds() - c;
+            t
         },
     );
+    let runs = (n + 1) as f64; // `pairs` also runs each once to warm up
     println!(
-        "\nW4 data-parallel: 1 thread {} per step, 2 threads {} per step: speedup {:.2}x \
-         (median of {n} alternating pairs; parameters bit-identical, checked above)",
+        "\nW4 data-parallel: 1 thread {} per step, 2 threads {} per step: speedup {speedup:.2}x \
+         (median of {n} alternating pairs; parameters bit-identical, checked above)\n\
+         CPU time per step (all threads, /proc/self/stat): 1 thread {}, 2 threads {} \
+         (work added by the second thread: {:+.0}%)",
         fmt_time(t1 / steps),
         fmt_time(t2 / steps),
-        speedup
+        fmt_time(cpu1 / runs / steps),
+        fmt_time(cpu2 / runs / steps),
+        100.0 * (cpu2 / cpu1 - 1.0),
     );
     println!(
         "units: W1 epoch = 4 SGD steps; W2 step = 100 samples; W3 sample = 1 SGD step; \
          W4 step = 32 samples. nodes/edges per unit include parameter leaves; \
-         B/node = (4 x nodes + 12 x edges) / nodes; peak tape = the tape's allocated bytes."
+         B/node = (4 x nodes + 12 x edges) / nodes (a fused neuron node holds one edge per \
+         weight and input); B/canon = the same bytes per WORKLOADS.md canonical node \
+         (elementary op); peak tape = the tape's allocated bytes."
     );
 }
 
@@ -519,16 +567,24 @@ fn timing_table(budget: Duration) {
 // Scaling: random graphs of 10^3 .. 10^max nodes.
 // ---------------------------------------------------------------------------------------------
 
-/// Records a random graph of `n` nodes: 16 leaves, then node i = op(node i-1, a random earlier
-/// node) with op one of add, sub, mul (binary) or tanh (unary), so every node reaches the
-/// output; then one reverse sweep. Returns (record seconds, backward seconds, tape bytes used).
+/// How far back a random graph's second parent may lie. Real graphs have locality; uniformly
+/// random parents over 10^7 nodes would measure the memory system's random-access latency
+/// (about 200 ns a node here, mostly in the bench's own lookup of the parent's `Value`).
+const WINDOW: usize = 4096;
+
+/// Records a random graph of `n` nodes: 16 leaves, then node i = op(node i-1, a random node among
+/// the previous `WINDOW`) with op one of add, sub, mul (binary) or tanh (unary), so every node
+/// reaches the output; then one reverse sweep. Returns (record seconds, backward seconds, tape
+/// bytes used).
 fn random_graph(tape: &mut Tape, n: usize, seed: u64, grads: &mut Gradients) -> (f64, f64, usize) {
     tape.clear();
     let mut rng = common::splitmix::SplitMix64::new(seed);
     let picks: Vec<(u32, u64)> = (0..n)
         .map(|i| {
             let r = rng.next_u64();
-            ((r >> 32) as u32 % (i.max(1) as u32), r & 7)
+            // The second parent: one of the previous `WINDOW` nodes, uniformly.
+            let back = (r >> 32) as usize % i.clamp(1, WINDOW);
+            ((i.max(1) - 1 - back) as u32, r & 7)
         })
         .collect();
     let leaves: Vec<f64> = (0..16).map(|_| rng.uniform(-1.0, 1.0)).collect();
