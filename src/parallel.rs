@@ -34,9 +34,11 @@ struct Rows {
 
 /// Computes the mean gradient of a mini-batch with a fixed number of threads.
 ///
-/// The result is bit-identical for every thread count (see the [module docs](self)), so a
-/// training run gives the same parameters on 1 thread and on 8. Threads are
-/// [scoped](std::thread::scope) and started per call; buffers are kept between calls.
+/// Each sample's gradient is recorded and swept on a tape of its own (one tape per thread,
+/// reused), and the per-sample gradients are summed in sample order: the result is
+/// bit-identical for every thread count, so a training run gives the same parameters on 1
+/// thread and on 8. The threads are a pool started by [`BatchGradient::new`] and kept, like the
+/// tapes and buffers, until the `BatchGradient` is dropped.
 ///
 /// ```
 /// use tapegrad::{Activation, BatchGradient, Dataset, Loss, Mlp};
