@@ -85,16 +85,18 @@ impl Optimizer for Sgd {
         // (it vectorizes; an early-exit `position` cost twice the update itself in a profile),
         // then the position only on the rare failing step.
         let new_value = |(p, g): (&f64, &f64)| p - lr * g;
-        if params
-            .iter()
-            .zip(grads)
-            .fold(false, |bad, pg| bad | !new_value(pg).is_finite())
+        let any_bad =
+            (params.iter().zip(grads)).fold(false, |bad, pg| bad | !new_value(pg).is_finite());
+        if let Some(k) = any_bad
+            .then(|| {
+                params
+                    .iter()
+                    .zip(grads)
+                    .position(|pg| !new_value(pg).is_finite())
+            })
+            .flatten()
         {
-            let k = params
-                .iter()
-                .zip(grads)
-                .position(|pg| !new_value(pg).is_finite());
-            return Err(k.expect("a non-finite value was found"));
+            return Err(k);
         }
         for (p, g) in params.iter_mut().zip(grads) {
             *p -= lr * g;
