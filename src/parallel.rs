@@ -21,15 +21,23 @@ use std::ops::Range;
 #[derive(Debug, Default)]
 struct Workspace {
     tape: Tape,
-    grads: Gradients,
     scratch: Scratch,
 }
 
-/// One thread's results: a gradient row of `parameter_count` per sample, and the losses.
+/// One thread's results: each sample's gradients (its parameters are the first
+/// `parameter_count` nodes of its recording) and loss. The buffers are kept between calls.
 #[derive(Debug, Default)]
 struct Rows {
-    gradients: Vec<f64>,
+    gradients: Vec<Gradients>,
     losses: Vec<f64>,
+}
+
+impl Rows {
+    /// The parameter gradients of this thread's samples, in sample order.
+    fn parameter_rows(&self, p: usize) -> impl Iterator<Item = &[f64]> {
+        let samples = &self.gradients[..self.losses.len()];
+        samples.iter().map(move |g| &g.as_slice()[..p])
+    }
 }
 
 /// Computes the mean gradient of a mini-batch with a fixed number of threads.
@@ -171,7 +179,7 @@ impl BatchGradient {
             space.sample_gradients(rows, model, data, first(t)..first(t + 1), loss)
         };
         let reduce = |rows: &[Rows], cols: Range<usize>, out: &mut [f64]| {
-            reduce_columns(rows.iter().map(|r| &r.gradients[..]), p, cols, out);
+            reduce_columns(rows.iter().flat_map(|r| r.parameter_rows(p)), cols, out);
             for o in out.iter_mut() {
                 *o *= scale;
             }
@@ -203,20 +211,12 @@ impl BatchGradient {
     }
 }
 
-/// `out[c - cols.start] = row_0[c] + row_1[c] + ...` over the rows of every block, blocks in
-/// order: sample order, whatever the blocks' sizes.
-fn reduce_columns<'a>(
-    blocks: impl Iterator<Item = &'a [f64]>,
-    p: usize,
-    cols: Range<usize>,
-    out: &mut [f64],
-) {
+/// `out[c - cols.start] = row_0[c] + row_1[c] + ...`, rows in the order given (sample order).
+fn reduce_columns<'a>(rows: impl Iterator<Item = &'a [f64]>, cols: Range<usize>, out: &mut [f64]) {
     out.fill(0.0);
-    for block in blocks {
-        for row in block.chunks_exact(p) {
-            for (o, g) in out.iter_mut().zip(&row[cols.clone()]) {
-                *o += g;
-            }
+    for row in rows {
+        for (o, g) in out.iter_mut().zip(&row[cols.clone()]) {
+            *o += g;
         }
     }
 }
@@ -232,10 +232,9 @@ impl Workspace {
         samples: Range<usize>,
         loss: Loss,
     ) -> Result<()> {
-        let p = model.parameter_count();
-        rows.gradients.clear();
         rows.losses.clear();
-        for i in samples {
+        for (k, i) in samples.enumerate() {
+            // A fresh recording: the bound parameters are nodes 0..parameter_count.
             self.tape.clear();
             let tape = &self.tape;
             let bound = model.bind(tape);
@@ -251,12 +250,12 @@ impl Workspace {
                     loss: value,
                 });
             }
-            Value::new(tape, node, value).backward_into(&mut self.grads);
-            rows.gradients
-                .extend_from_slice(bound.gradients(&self.grads));
+            if rows.gradients.len() == k {
+                rows.gradients.push(Gradients::new());
+            }
+            Value::new(tape, node, value).backward_into(&mut rows.gradients[k]);
             rows.losses.push(value);
         }
-        debug_assert_eq!(rows.gradients.len(), rows.losses.len() * p);
         Ok(())
     }
 }
