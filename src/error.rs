@@ -129,6 +129,11 @@ pub enum Error {
         loss: f64,
     },
 
+    /// The operating system could not start the threads of a
+    /// [`BatchGradient`](crate::BatchGradient).
+    #[error("could not start the gradient threads: {0}")]
+    ThreadPool(String),
+
     /// A gradient or an updated parameter would be NaN or infinite. The step was not applied,
     /// so the model holds its last finite parameters.
     #[error(

@@ -75,6 +75,7 @@ mod loss;
 mod nn;
 pub mod ops;
 mod optim;
+mod parallel;
 mod tape;
 mod train;
 pub mod tutorial;
@@ -85,6 +86,7 @@ pub use loss::{bce_with_logits, hinge, l2, mse, Loss};
 pub use nn::{Activation, Bound, Layer, Mlp, Neuron, ParamSlot};
 pub use ops::Operand;
 pub use optim::{Adam, Optimizer, Schedule, Sgd};
+pub use parallel::BatchGradient;
 pub use tape::{Gradients, Op, Tape, Value};
 pub use train::{train, Dataset, EpochReport, TrainConfig, TrainSummary, Trainer};
 

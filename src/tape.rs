@@ -147,6 +147,22 @@ impl Records {
         self.partials.push(partial);
     }
 
+    /// Appends edges to the consecutive parents `first, first + 1, ...`, one per partial
+    /// (a neuron's weights): one capacity check and a copy instead of a push per edge.
+    #[inline]
+    pub(crate) fn edge_span(&mut self, first: u32, partials: &[f64]) {
+        self.parents.extend(first..first + partials.len() as u32);
+        self.partials.extend_from_slice(partials);
+    }
+
+    /// Appends one edge per `(parents[k], partials[k])` pair, copied in bulk.
+    #[inline]
+    pub(crate) fn edge_slices(&mut self, parents: &[u32], partials: &[f64]) {
+        debug_assert_eq!(parents.len(), partials.len());
+        self.parents.extend_from_slice(parents);
+        self.partials.extend_from_slice(partials);
+    }
+
     /// Closes the node whose edges were just pushed and returns its index.
     #[inline]
     pub(crate) fn finish(&mut self, op: Op, value: f64) -> u32 {
@@ -491,7 +507,11 @@ impl Tape {
         // Every node gets an entry; those after the output keep gradient 0.
         g.resize(r.len(), 0.0);
         g[n - 1] = 1.0;
-        for i in (0..n).rev() {
+        // Nodes before the first one with an edge are leaves with nothing to pass back; a bound
+        // model's parameters sit there, so a step's sweep skips them all at once instead of
+        // visiting thousands of empty edge lists. (`offsets` is sorted: binary search.)
+        let first_with_edges = r.offsets.partition_point(|&o| o == 0).saturating_sub(1);
+        for i in (first_with_edges.min(n)..n).rev() {
             let gi = g[i];
             // A node whose adjoint is exactly zero has nothing to pass back. Skipping it also
             // keeps an infinite partial behind a closed relu from turning 0 * inf into NaN.

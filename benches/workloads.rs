@@ -1,0 +1,645 @@
+//! Tapegrad against backprop written by hand, on the fixed workloads of WORKLOADS.md.
+//!
+//! ```text
+//! cargo bench --bench workloads              # check every result, then time (a few minutes)
+//! cargo bench --bench workloads -- --check   # only check results against the references
+//! cargo bench --bench workloads -- --quick   # check, then a short timing run
+//! ```
+//!
+//! Before timing anything, every implementation is run once and its final loss compared with
+//! WORKLOADS.md's reference (1e-9 relative; W4 has none, so its tape and hand versions must
+//! agree to 1e-9, and the threaded versions must agree bit for bit). Then each tapegrad run is
+//! timed alternately with its hand-written twin, pair by pair, from the same initial weights.
+
+mod common;
+
+use common::data::*;
+use common::{by_hand, with_tape, Outcome};
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+use tapegrad::{Gradients, Tape, Value};
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let check_only = args.iter().any(|a| a == "--check");
+    let quick = args.iter().any(|a| a == "--quick");
+    // `cargo bench` passes `--bench`; anything else we ignore.
+    if let Some(k) = args.iter().position(|a| a == "--profile") {
+        // For perf / callgrind: run one implementation, untimed, e.g. `--profile w3-tape`.
+        let reps = args.get(k + 2).and_then(|r| r.parse().ok()).unwrap_or(1);
+        for _ in 0..reps {
+            profile(args.get(k + 1).map_or("", String::as_str));
+        }
+        return;
+    }
+    println!(
+        "tapegrad workloads bench (WORKLOADS.md); {} threads available",
+        threads_available()
+    );
+    if !check() {
+        eprintln!("FAILED: a workload does not reproduce its reference result");
+        std::process::exit(1);
+    }
+    if check_only {
+        println!("\ncheck ok (timing skipped: --check)");
+        return;
+    }
+    let budget = Duration::from_millis(if quick { 300 } else { 3000 });
+    timing_table(budget);
+    scaling(if quick { 5 } else { 7 });
+}
+
+fn threads_available() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+fn profile(which: &str) {
+    match which {
+        "w1-tape" => with_tape::W1::new().train(),
+        "w1-hand" => by_hand::W1::new().train(),
+        "w2-tape" => with_tape::W2::new().train(),
+        "w2-hand" => by_hand::W2::new().train(),
+        "w3-tape" => with_tape::Wide3::new(1).train(),
+        "w3-hand" => by_hand::Wide3::new(1).train(),
+        "w4-tape" => with_tape::Wide3::new(W4_BATCH).train(),
+        "w4-hand" => by_hand::Wide3::new(W4_BATCH).train(),
+        "w4-x1" => with_tape::W4Parallel::new(1).train(),
+        "w4-x2" => with_tape::W4Parallel::new(2).train(),
+        "graph" => {
+            let (mut tape, mut grads) = (Tape::new(), Gradients::new());
+            random_graph(&mut tape, 1_000_000, 1, &mut grads);
+        }
+        _ => {
+            eprintln!("--profile takes w1..w4-tape, w1..w4-hand, w4-x1 or w4-x2");
+            std::process::exit(2);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Correctness first.
+// ---------------------------------------------------------------------------------------------
+
+struct Checker {
+    ok: bool,
+}
+
+impl Checker {
+    fn close(&mut self, what: &str, found: f64, expected: f64, tolerance: f64) {
+        let err = relative_error(found, expected);
+        let pass = err <= tolerance;
+        self.ok &= pass;
+        println!(
+            "  {:<44} {found:<22e} vs {expected:<22e} rel err {err:.1e} {}",
+            what,
+            if pass { "ok" } else { "FAIL" }
+        );
+    }
+
+    fn equal(&mut self, what: &str, found: &[f64], expected: &[f64]) {
+        let same = found.len() == expected.len()
+            && found
+                .iter()
+                .zip(expected)
+                .all(|(a, b)| a.to_bits() == b.to_bits());
+        self.ok &= same;
+        println!(
+            "  {what:<44} {} parameters {}",
+            found.len(),
+            if same {
+                "bit-identical ok"
+            } else {
+                "DIFFER: FAIL"
+            }
+        );
+    }
+}
+
+fn check_outcome(c: &mut Checker, name: &str, o: &Outcome, loss: f64, accuracy: Option<f64>) {
+    c.close(&format!("{name} final loss"), o.loss, loss, 1e-9);
+    if let (Some(found), Some(expected)) = (o.accuracy, accuracy) {
+        c.close(&format!("{name} accuracy"), found, expected, 0.0);
+    }
+}
+
+fn check() -> bool {
+    println!("\ncorrectness (against WORKLOADS.md's reference results, before any timing):");
+    let mut c = Checker { ok: true };
+
+    let mut t1 = with_tape::W1::new();
+    t1.train();
+    let mut h1 = by_hand::W1::new();
+    h1.train();
+    for (name, o) in [("W1 tapegrad", t1.outcome()), ("W1 by hand", h1.outcome())] {
+        check_outcome(&mut c, name, &o, W1_MSE, None);
+        c.close(&format!("{name} Emily"), o.predictions[0], W1_EMILY, 1e-9);
+        c.close(&format!("{name} Frank"), o.predictions[1], W1_FRANK, 1e-9);
+    }
+
+    let mut t2 = with_tape::W2::new();
+    t2.train();
+    let mut h2 = by_hand::W2::new();
+    h2.train();
+    check_outcome(
+        &mut c,
+        "W2 tapegrad",
+        &t2.outcome(),
+        W2_LOSS,
+        Some(W2_ACCURACY),
+    );
+    check_outcome(
+        &mut c,
+        "W2 by hand",
+        &h2.outcome(),
+        W2_LOSS,
+        Some(W2_ACCURACY),
+    );
+
+    let mut t3 = with_tape::Wide3::new(1);
+    t3.train();
+    let mut h3 = by_hand::Wide3::new(1);
+    h3.train();
+    check_outcome(
+        &mut c,
+        "W3 tapegrad",
+        &t3.outcome(),
+        W3_MSE,
+        Some(W3_ACCURACY),
+    );
+    check_outcome(
+        &mut c,
+        "W3 by hand",
+        &h3.outcome(),
+        W3_MSE,
+        Some(W3_ACCURACY),
+    );
+
+    let mut h4 = by_hand::Wide3::new(W4_BATCH);
+    h4.train();
+    let h4 = h4.outcome();
+    let mut t4 = with_tape::Wide3::new(W4_BATCH);
+    t4.train();
+    let t4 = t4.outcome();
+    println!("  (W4 has no reference: the hand-written result is the oracle)");
+    check_outcome(&mut c, "W4 tapegrad Trainer", &t4, h4.loss, h4.accuracy);
+    let mut parallel = Vec::new();
+    for threads in [1, 2, 3] {
+        let mut p = with_tape::W4Parallel::new(threads);
+        p.train();
+        let o = p.outcome();
+        check_outcome(
+            &mut c,
+            &format!("W4 tapegrad BatchGradient x{threads}"),
+            &o,
+            h4.loss,
+            h4.accuracy,
+        );
+        parallel.push(o);
+    }
+    for (k, o) in parallel.iter().enumerate().skip(1) {
+        c.equal(
+            &format!("W4 BatchGradient x{} vs x1", k + 1),
+            &o.parameters,
+            &parallel[0].parameters,
+        );
+    }
+    c.ok
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timing.
+// ---------------------------------------------------------------------------------------------
+
+/// User + system CPU time of this process, all threads (Linux; 0 elsewhere). Clock ticks of
+/// 10 ms: only meaningful summed over many runs.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = stat.rsplit(')').next().unwrap_or("");
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |k: usize| {
+        fields
+            .get(k)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+fn time(f: impl FnOnce()) -> Duration {
+    let start = Instant::now();
+    f();
+    start.elapsed()
+}
+
+fn median(xs: &mut [f64]) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    let n = xs.len();
+    if n % 2 == 1 {
+        xs[n / 2]
+    } else {
+        (xs[n / 2 - 1] + xs[n / 2]) / 2.0
+    }
+}
+
+/// Times `a` and `b` alternately, `a` first then `b` first, until `budget` is spent (at least 5
+/// pairs); returns the median time of each and the median of the per-pair ratios a / b.
+fn pairs(
+    budget: Duration,
+    mut a: impl FnMut() -> Duration,
+    mut b: impl FnMut() -> Duration,
+) -> (f64, f64, f64, usize) {
+    let (mut ta, mut tb, mut ratio) = (Vec::new(), Vec::new(), Vec::new());
+    // Warm up both once.
+    a();
+    b();
+    let start = Instant::now();
+    while ta.len() < 5 || (start.elapsed() < budget && ta.len() < 201) {
+        let (x, y) = if ta.len() % 2 == 0 {
+            let x = a();
+            (x, b())
+        } else {
+            let y = b();
+            (a(), y)
+        };
+        let (x, y) = (x.as_secs_f64(), y.as_secs_f64());
+        ta.push(x);
+        tb.push(y);
+        ratio.push(x / y);
+    }
+    let n = ta.len();
+    (median(&mut ta), median(&mut tb), median(&mut ratio), n)
+}
+
+/// What one unit of work records on a tape.
+struct TapeStats {
+    nodes: usize,
+    edges: usize,
+    peak_bytes: usize,
+}
+
+impl TapeStats {
+    fn of(tape: &Tape) -> Self {
+        TapeStats {
+            nodes: tape.len(),
+            edges: tape.edge_count(),
+            peak_bytes: tape.memory_bytes(),
+        }
+    }
+
+    /// Bytes the recording uses per node: a 4-byte offset per node, 4 + 8 per edge.
+    fn bytes_per_node(&self) -> f64 {
+        (4 * self.nodes + 12 * self.edges) as f64 / self.nodes as f64
+    }
+}
+
+struct Row {
+    name: &'static str,
+    unit: &'static str,
+    tape: f64,
+    hand: f64,
+    ratio: f64,
+    pairs: usize,
+    /// Nodes and edges per unit (a unit may hold several steps' recordings).
+    nodes: usize,
+    edges: usize,
+    /// WORKLOADS.md's canonical nodes per unit (elementary ops; leaves not counted).
+    canon: usize,
+    stats: TapeStats,
+}
+
+fn print_row(r: &Row) {
+    println!(
+        "| {:<28} | {:<6} | {:>10} | {:>10} | {:>5.2}x | {:>8} | {:>8} | {:>6.1} | {:>7.1} | {:>9} | {:>5} |",
+        r.name,
+        r.unit,
+        fmt_time(r.tape),
+        fmt_time(r.hand),
+        r.ratio,
+        r.nodes,
+        r.edges,
+        r.stats.bytes_per_node(),
+        (4 * r.nodes + 12 * r.edges) as f64 / r.canon as f64,
+        fmt_bytes(r.stats.peak_bytes),
+        r.pairs,
+    );
+}
+
+fn fmt_time(s: f64) -> String {
+    if s >= 1e-3 {
+        format!("{:.3} ms", s * 1e3)
+    } else if s >= 1e-6 {
+        format!("{:.2} us", s * 1e6)
+    } else {
+        format!("{:.1} ns", s * 1e9)
+    }
+}
+
+fn fmt_bytes(b: usize) -> String {
+    if b >= 1 << 20 {
+        format!("{:.1} MiB", b as f64 / (1 << 20) as f64)
+    } else if b >= 1 << 10 {
+        format!("{:.1} KiB", b as f64 / 1024.0)
+    } else {
+        format!("{b} B")
+    }
+}
+
+/// W4's canonical nodes per step: 32 samples of W3's 6878, then the mean (31 adds, 1 scale).
+const W4_CANON: usize = 32 * 6878 + 32;
+
+fn timing_table(budget: Duration) {
+    println!("\ntiming: median over alternating pairs of full training runs (each from the initial weights)");
+    println!("| workload                     | unit   |   tapegrad |    by hand | ratio  | nodes/u  | edges/u  | B/node | B/canon | peak tape | pairs |");
+    println!("|------------------------------|--------|------------|------------|--------|----------|----------|--------|---------|-----------|-------|");
+
+    // W1: per epoch (4 SGD steps); the tape holds one step at a time.
+    let (mut t, mut h) = (with_tape::W1::new(), by_hand::W1::new());
+    let (tt, th, ratio, n) = pairs(
+        budget,
+        || {
+            t.reset();
+            time(|| t.train())
+        },
+        || {
+            h.reset();
+            time(|| {
+                h.train();
+                black_box(&h.p);
+            })
+        },
+    );
+    let tape = Tape::new();
+    t.record_step(&tape);
+    let stats = TapeStats::of(&tape);
+    let per = W1_EPOCHS as f64;
+    print_row(&Row {
+        name: "W1 gender (Trainer)",
+        unit: "epoch",
+        tape: tt / per,
+        hand: th / per,
+        ratio,
+        pairs: n,
+        nodes: 4 * stats.nodes,
+        edges: 4 * stats.edges,
+        canon: 68,
+        stats,
+    });
+
+    // W2: per full-batch step.
+    let (mut t, mut h) = (with_tape::W2::new(), by_hand::W2::new());
+    let (tt, th, ratio, n) = pairs(
+        budget,
+        || {
+            t.reset();
+            time(|| t.train())
+        },
+        || {
+            h.reset();
+            time(|| {
+                h.train();
+                black_box(&h.net.params);
+            })
+        },
+    );
+    let (peak_bytes, nodes, edges) = t.stats;
+    let per = W2_STEPS as f64;
+    print_row(&Row {
+        name: "W2 moons (Value API)",
+        unit: "step",
+        tape: tt / per,
+        hand: th / per,
+        ratio,
+        pairs: n,
+        nodes,
+        edges,
+        canon: 65075,
+        stats: TapeStats {
+            nodes,
+            edges,
+            peak_bytes,
+        },
+    });
+
+    // W3: per sample (= per SGD step).
+    let (mut t, mut h) = (with_tape::Wide3::new(1), by_hand::Wide3::new(1));
+    let (tt, th, ratio, n) = pairs(
+        budget,
+        || {
+            t.reset();
+            time(|| t.train())
+        },
+        || {
+            h.reset();
+            time(|| {
+                h.train();
+                black_box(&h.net.params);
+            })
+        },
+    );
+    let tape = Tape::new();
+    t.record_step(&tape, 1);
+    let stats = TapeStats::of(&tape);
+    let per = (W3_EPOCHS * 256) as f64;
+    print_row(&Row {
+        name: "W3 wide (Trainer)",
+        unit: "sample",
+        tape: tt / per,
+        hand: th / per,
+        ratio,
+        pairs: n,
+        nodes: stats.nodes,
+        edges: stats.edges,
+        canon: 6878,
+        stats,
+    });
+
+    // W4: per mini-batch step of 32 samples.
+    let steps = (W4_EPOCHS * 256 / W4_BATCH) as f64;
+    let mut h = by_hand::Wide3::new(W4_BATCH);
+    let mut hand = move || {
+        h.reset();
+        time(|| {
+            h.train();
+            black_box(&h.net.params);
+        })
+    };
+    let mut t = with_tape::Wide3::new(W4_BATCH);
+    let (tt, th, ratio, n) = pairs(
+        budget,
+        || {
+            t.reset();
+            time(|| t.train())
+        },
+        &mut hand,
+    );
+    let tape = Tape::new();
+    t.record_step(&tape, W4_BATCH);
+    let stats = TapeStats::of(&tape);
+    print_row(&Row {
+        name: "W4 batch (Trainer)",
+        unit: "step",
+        tape: tt / steps,
+        hand: th / steps,
+        ratio,
+        pairs: n,
+        nodes: stats.nodes,
+        edges: stats.edges,
+        canon: W4_CANON,
+        stats,
+    });
+
+    let mut one = with_tape::W4Parallel::new(1);
+    let mut two = with_tape::W4Parallel::new(2);
+    // Per thread, each sample is its own recording: bind + one sample + loss.
+    let tape = Tape::new();
+    t.record_step(&tape, 1);
+    let sample = TapeStats::of(&tape);
+    for (name, p) in [
+        ("W4 batch (BatchGradient x1)", &mut one),
+        ("W4 batch (BatchGradient x2)", &mut two),
+    ] {
+        let (tt, th, ratio, n) = pairs(
+            budget,
+            || {
+                p.reset();
+                time(|| p.train())
+            },
+            &mut hand,
+        );
+        let stats = TapeStats { ..sample };
+        print_row(&Row {
+            name,
+            unit: "step",
+            tape: tt / steps,
+            hand: th / steps,
+            ratio,
+            pairs: n,
+            nodes: W4_BATCH * stats.nodes,
+            edges: W4_BATCH * stats.edges,
+            canon: W4_CANON,
+            stats,
+        });
+    }
+    // CPU time (all threads) beside wall time: on a busy machine the wall-clock speedup says
+    // more about the neighbours than about the code; the CPU time per step says how much work
+    // the second thread adds (2 x cpu(1) / cpu(2) bounds the speedup on two idle cores).
+    let (mut cpu1, mut cpu2) = (0.0, 0.0);
+    let (t1, t2, speedup, n) = pairs(
+        budget,
+        || {
+            one.reset();
+            let c = cpu_seconds();
+            let t = time(|| one.train());
+            cpu1 += cpu_seconds() - c;
+            t
+        },
+        || {
+            two.reset();
+            let c = cpu_seconds();
+            let t = time(|| two.train());
+            cpu2 += cpu_seconds() - c;
+            t
+        },
+    );
+    let runs = (n + 1) as f64; // `pairs` also runs each once to warm up
+    println!(
+        "\nW4 data-parallel: 1 thread {} per step, 2 threads {} per step: speedup {speedup:.2}x \
+         (median of {n} alternating pairs; parameters bit-identical, checked above)\n\
+         CPU time per step (all threads, /proc/self/stat): 1 thread {}, 2 threads {} \
+         (work added by the second thread: {:+.0}%)",
+        fmt_time(t1 / steps),
+        fmt_time(t2 / steps),
+        fmt_time(cpu1 / runs / steps),
+        fmt_time(cpu2 / runs / steps),
+        100.0 * (cpu2 / cpu1 - 1.0),
+    );
+    println!(
+        "units: W1 epoch = 4 SGD steps; W2 step = 100 samples; W3 sample = 1 SGD step; \
+         W4 step = 32 samples. nodes/edges per unit include parameter leaves; \
+         B/node = (4 x nodes + 12 x edges) / nodes (a fused neuron node holds one edge per \
+         weight and input); B/canon = the same bytes per WORKLOADS.md canonical node \
+         (elementary op); peak tape = the tape's allocated bytes."
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scaling: random graphs of 10^3 .. 10^max nodes.
+// ---------------------------------------------------------------------------------------------
+
+/// How far back a random graph's second parent may lie. Real graphs have locality; uniformly
+/// random parents over 10^7 nodes would measure the memory system's random-access latency
+/// (about 200 ns a node here, mostly in the bench's own lookup of the parent's `Value`).
+const WINDOW: usize = 4096;
+
+/// Records a random graph of `n` nodes: 16 leaves, then node i = op(node i-1, a random node among
+/// the previous `WINDOW`) with op one of add, sub, mul (binary) or tanh (unary), so every node
+/// reaches the output; then one reverse sweep. Returns (record seconds, backward seconds, tape
+/// bytes used).
+fn random_graph(tape: &mut Tape, n: usize, seed: u64, grads: &mut Gradients) -> (f64, f64, usize) {
+    tape.clear();
+    let mut rng = common::splitmix::SplitMix64::new(seed);
+    let picks: Vec<(u32, u64)> = (0..n)
+        .map(|i| {
+            let r = rng.next_u64();
+            // The second parent: one of the previous `WINDOW` nodes, uniformly.
+            let back = (r >> 32) as usize % i.clamp(1, WINDOW);
+            ((i.max(1) - 1 - back) as u32, r & 7)
+        })
+        .collect();
+    let leaves: Vec<f64> = (0..16).map(|_| rng.uniform(-1.0, 1.0)).collect();
+    let tape = &*tape;
+    let start = Instant::now();
+    let mut values: Vec<Value> = Vec::with_capacity(n);
+    values.extend(tape.vars(&leaves));
+    for &(j, op) in &picks[16..] {
+        let (a, b) = (values[values.len() - 1], values[j as usize]);
+        values.push(match op {
+            0..=2 => a + b,
+            3..=4 => a * b,
+            5 => a - b,
+            _ => a.tanh(),
+        });
+    }
+    let record = start.elapsed().as_secs_f64();
+    let out = values[n - 1];
+    let start = Instant::now();
+    out.backward_into(grads);
+    let backward = start.elapsed().as_secs_f64();
+    black_box(grads.as_slice()[0]);
+    assert_eq!(tape.len(), n);
+    (record, backward, 4 * tape.len() + 12 * tape.edge_count())
+}
+
+fn scaling(max_exp: u32) {
+    println!(
+        "\nscaling: random graphs (record + backward), time per node, median of runs; 3/4 of the \
+         nodes binary (add, sub, mul: 4 + 2 x (4 + 8) = 28 B of tape each), 1/4 tanh (16 B)"
+    );
+    println!("| nodes      | record/node | backward/node | total/node | B/node | runs |");
+    println!("|------------|-------------|---------------|------------|--------|------|");
+    let mut tape = Tape::new();
+    let mut grads = Gradients::new();
+    for e in 3..=max_exp {
+        let n = 10usize.pow(e);
+        let runs = (10_000_000 / n).clamp(3, 31);
+        let (mut rec, mut back, mut tot) = (Vec::new(), Vec::new(), Vec::new());
+        let mut bytes = 0;
+        for run in 0..runs {
+            let (r, b, used) = random_graph(&mut tape, n, run as u64, &mut grads);
+            rec.push(r / n as f64);
+            back.push(b / n as f64);
+            tot.push((r + b) / n as f64);
+            bytes = used;
+        }
+        println!(
+            "| {:<10} | {:>11} | {:>13} | {:>10} | {:>6.1} | {:>4} |",
+            n,
+            fmt_time(median(&mut rec)),
+            fmt_time(median(&mut back)),
+            fmt_time(median(&mut tot)),
+            bytes as f64 / n as f64,
+            runs
+        );
+    }
+}
