@@ -13,7 +13,7 @@
 //! predictions and recorded forward passes agree bit for bit.
 
 use crate::error::{Error, Result};
-use crate::ops::{self, record_affine, record_unary};
+use crate::ops::{self, affine, record_affine, record_unary, Inputs};
 use crate::tape::{Gradients, Op, Records, Tape, Value};
 use smallvec::SmallVec;
 use std::fmt;
@@ -170,21 +170,37 @@ pub(crate) fn record_stack(
     s: &mut Scratch,
 ) -> Result<()> {
     check_input(shapes, input_values.len())?;
+    // A traced tape records every edge, so that it shows the whole graph.
+    let prune = !r.is_traced();
     let mut offset = 0;
     for (l, shape) in shapes.iter().enumerate() {
         s.next_nodes.clear();
         s.next_values.clear();
-        let (nodes, values) = if l == 0 {
-            (input_nodes, input_values)
+        let (inputs, values) = if l == 0 {
+            (
+                input_nodes.map_or(Inputs::Constants, Inputs::Nodes),
+                input_values,
+            )
         } else {
-            (Some(&s.cur_nodes[..]), &s.cur_values[..])
+            (Inputs::Nodes(&s.cur_nodes), &s.cur_values[..])
         };
         for _ in 0..shape.outputs {
             let p = &params[offset..offset + shape.inputs + 1];
-            let (mut node, mut value) = record_affine(r, first + offset as u32, p, nodes, values);
-            if let Some((op, rule)) = shape.activation.rule(value) {
-                (node, value) = record_unary(r, op, node, rule);
-            }
+            let z = affine(p, values);
+            let (node, value) = match shape.activation.rule(z) {
+                // A closed ReLU (or any activation whose derivative is exactly 0 here) passes no
+                // gradient back: its output is recorded as one node without edges, and the
+                // pre-activation not at all. The reverse sweep would skip them anyway.
+                Some((op, (v, 0.0))) if prune => (r.finish(op, v), v),
+                Some((op, rule)) => {
+                    let z_node = record_affine(r, first + offset as u32, p, inputs, values, z);
+                    record_unary(r, op, z_node, rule)
+                }
+                None => {
+                    let node = record_affine(r, first + offset as u32, p, inputs, values, z);
+                    (node, z)
+                }
+            };
             s.next_nodes.push(node);
             s.next_values.push(value);
             offset += shape.inputs + 1;

@@ -455,12 +455,32 @@ impl Tape {
     }
 }
 
-/// Records a neuron's pre-activation `z = ((b + w0 x0) + w1 x1) + ...` as one node.
+/// A neuron's pre-activation `z = ((b + w0 x0) + w1 x1) + ...`, summed left to right from the
+/// bias; `params` is the neuron's weights followed by its bias.
+#[inline]
+pub(crate) fn affine(params: &[f64], input_values: &[f64]) -> f64 {
+    let n = input_values.len();
+    let mut z = params[n];
+    for (w, x) in params[..n].iter().zip(input_values) {
+        z += w * x;
+    }
+    z
+}
+
+/// The inputs of a neuron being recorded.
+#[derive(Clone, Copy)]
+pub(crate) enum Inputs<'a> {
+    /// Plain numbers (data): only the weights get edges.
+    Constants,
+    /// Tape nodes, one per input.
+    Nodes(&'a [u32]),
+}
+
+/// Records a neuron's pre-activation `z` (computed by [`affine`]) as one node.
 ///
 /// The weights are the leaves `params_first..params_first + n` with values `params[..n]`, and
 /// the bias is the leaf right after them (`params[n]`): a neuron's parameters in
-/// [`parameters()`](crate::Mlp::parameters) order. Inputs are nodes `inputs` (values
-/// `input_values`) or, when `inputs` is `None`, constants.
+/// [`parameters()`](crate::Mlp::parameters) order; `input_values` are the inputs' values.
 ///
 /// dz/db = 1;  dz/dwk = xk;  dz/dxk = wk
 #[inline]
@@ -468,23 +488,22 @@ pub(crate) fn record_affine(
     r: &mut Records,
     params_first: u32,
     params: &[f64],
-    inputs: Option<&[u32]>,
+    inputs: Inputs<'_>,
     input_values: &[f64],
-) -> (u32, f64) {
+    z: f64,
+) -> u32 {
     let n = input_values.len();
-    let (weights, bias) = (&params[..n], params[n]);
-    let mut z = bias;
-    for (w, x) in weights.iter().zip(input_values) {
-        z += w * x;
-    }
     // Edges in bulk (a profile showed a push per edge costing more than the arithmetic):
     // bias, then each weight (partial = its input), then each input node (partial = its weight).
     r.edge(params_first + n as u32, 1.0);
-    r.edge_span(params_first, input_values);
-    if let Some(inputs) = inputs {
-        r.edge_slices(&inputs[..n], weights);
+    match inputs {
+        Inputs::Constants => r.edge_span(params_first, input_values),
+        Inputs::Nodes(nodes) => {
+            r.edge_span(params_first, input_values);
+            r.edge_slices(&nodes[..n], &params[..n]);
+        }
     }
-    (r.finish(Op::Dot, z), z)
+    r.finish(Op::Dot, z)
 }
 
 /// Records a one-parent node with a precomputed `(value, derivative)` pair.

@@ -135,6 +135,11 @@ impl Records {
         }
     }
 
+    /// Whether this recording keeps ops, values and names.
+    pub(crate) fn is_traced(&self) -> bool {
+        self.trace.is_some()
+    }
+
     /// Number of nodes recorded.
     pub(crate) fn len(&self) -> usize {
         self.offsets.len() - 1
