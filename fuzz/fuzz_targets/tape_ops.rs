@@ -3,7 +3,8 @@
 //!
 //! Asserts: no panic; every recorded value is what plain `f64` arithmetic gives (so finite
 //! inputs through finite-result ops stay finite); backward twice, and into a reused buffer,
-//! gives bit-identical gradients; nodes that do not reach the output have gradient 0; the tape
+//! gives bit-identical gradients, equal to a naive sweep over `Tape::edges`; every node has the
+//! parents the program gave it; nodes that do not reach the output have gradient 0; the tape
 //! holds exactly the nodes the program recorded, and after a clear its memory does not grow
 //! while a round records no more than an earlier one did.
 #![no_main]
@@ -170,6 +171,12 @@ fn round<'t>(tape: &'t Tape, b: &mut Bytes, reused: &mut Gradients) -> (usize, u
             nodes.len(),
             "the tape holds exactly the recorded nodes"
         );
+        let last = nodes.len() - 1;
+        let mut recorded: Vec<usize> = tape.edges(last).unwrap().iter().map(|e| e.0).collect();
+        let mut expected = nodes[last].parents.clone();
+        recorded.sort_unstable();
+        expected.sort_unstable();
+        assert_eq!(recorded, expected, "node {last} has the wrong parents");
     }
     (tape.len(), tape.edge_count())
 }
@@ -207,6 +214,25 @@ fn backward(nodes: &[Node<'_>], o: usize, tape: &Tape, reused: &mut Gradients) {
     );
     assert_eq!(first.as_slice().len(), tape.len());
     assert_eq!(first[output], 1.0);
+    // A second, naive reverse sweep over the recorded edges (`Tape::edges`): the same sums in
+    // the same order, so the same bits. Catches a sweep that overwrites instead of adding.
+    let mut reference = vec![0.0; nodes.len()];
+    reference[o] = 1.0;
+    for i in (0..=o).rev() {
+        let gi = reference[i];
+        if gi == 0.0 {
+            continue; // documented: a zero adjoint passes nothing back (no 0 * inf = NaN)
+        }
+        for (parent, partial) in tape.edges(i).expect("node exists") {
+            reference[parent] += partial * gi;
+        }
+    }
+    let reference: Vec<u64> = reference.iter().map(|x| x.to_bits()).collect();
+    assert_eq!(
+        bits(&first),
+        reference,
+        "backward differs from a naive sweep"
+    );
     let mut reaches = vec![false; nodes.len()];
     reaches[o] = true;
     for i in (0..=o).rev() {
