@@ -50,6 +50,17 @@
 //!
 //! For whole training runs use [`Trainer`] (or [`train`]) with a [`Dataset`].
 //!
+//! ## Checking gradients
+//!
+//! [`check::gradcheck`] compares the tape's gradient of any function with central finite
+//! differences, the way this crate's own property tests do:
+//!
+//! ```
+//! let report = tapegrad::check::gradcheck(|x| (x[0] * x[1]).tanh() / x[1], &[0.3, 2.0])?;
+//! assert!(report.passed(), "{report}");
+//! # Ok::<(), tapegrad::Error>(())
+//! ```
+//!
 //! ## How the tape works
 //!
 //! A node stores its parents' indices and the partial derivative with respect to each, computed
