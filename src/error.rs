@@ -260,6 +260,20 @@ pub enum Error {
         /// The value.
         value: f64,
     },
+
+    /// [`gradcheck`](crate::check::gradcheck)'s function is NaN or infinite at the point, so
+    /// there is no gradient to check.
+    #[error("gradcheck: the function is {value} at {point:?}; pick a point where it is finite")]
+    NonFiniteFunction {
+        /// The function's value.
+        value: f64,
+        /// The point it was evaluated at.
+        point: Vec<f64>,
+    },
+
+    /// [`gradcheck`](crate::check::gradcheck) was given a point with no coordinates.
+    #[error("gradcheck: the point has no inputs to check")]
+    EmptyPoint,
 }
 
 /// `Result` with this crate's [`Error`].

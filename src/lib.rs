@@ -57,6 +57,17 @@
 //! [`Dot`] exports the part of a [traced](Tape::traced) tape that leads to a value as Graphviz
 //! DOT, with names from [`Value::named`]; [`Mlp::save`] and [`Mlp::load`] keep a model in the
 //! safetensors format that PyTorch and NumPy read (layout in [`io`]).
+
+//! ## Checking gradients
+//!
+//! [`check::gradcheck`] compares the tape's gradient of any function with central finite
+//! differences, the way this crate's own property tests do:
+//!
+//! ```
+//! let report = tapegrad::check::gradcheck(|x| (x[0] * x[1]).tanh() / x[1], &[0.3, 2.0])?;
+//! assert!(report.passed(), "{report}");
+//! # Ok::<(), tapegrad::Error>(())
+//! ```
 //!
 //! ## How the tape works
 //!
@@ -68,6 +79,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod check;
 mod error;
 mod graph;
 pub mod io;

@@ -7,9 +7,11 @@ fn f(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
 }
 
-/// f'(x) = f(x) (1 - f(x)), as the seed writes it.
+/// f'(x) = f(x) (1 - f(x)), as the seed writes it, with 1 - f(x) written as f(-x) (the same
+/// number, 1 / (e^x + 1)) so that it keeps its digits when f(x) is near 1: the seed's
+/// `f(x) * (1 - f(x))` loses them there, and the random cases below reach it.
 fn deriv_f(x: f64) -> f64 {
-    f(x) * (1.0 - f(x))
+    f(x) * f(-x)
 }
 
 /// The seed's nine parameters, in its naming.

@@ -1,0 +1,123 @@
+//! Algebraic properties of the reverse sweep on random expressions: linearity of the gradient,
+//! the product and chain rules, and repeated backward giving identical results.
+//!
+//! f and g are two nodes of one random expression (the output and another node picked at
+//! random), recorded once. Tolerances are relative to the size of the chain-rule terms, carried
+//! by the dual numbers' `m` (see tests/common).
+
+mod common;
+
+use common::{config, expr, Dual, Expr};
+use proptest::prelude::*;
+use proptest::sample::Index;
+use tapegrad::{Gradients, Tape};
+
+const REL: f64 = 1e-12;
+
+/// Dual numbers for every node of `e`, differentiated along input `k`.
+fn duals(e: &Expr, k: usize) -> Vec<Dual> {
+    let inputs: Vec<Dual> = e
+        .point
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            if i == k {
+                Dual::variable(v)
+            } else {
+                Dual::constant(v)
+            }
+        })
+        .collect();
+    e.eval_all(&inputs)
+}
+
+proptest! {
+    #![proptest_config(config("proptest-regressions/prop_algebra.txt", 128))]
+
+    /// grad(a f + b g) = a grad f + b grad g.
+    #[test]
+    fn gradient_is_linear(e in expr(8), pick in any::<Index>(), a in -3.0..3.0f64, b in -3.0..3.0f64) {
+        let tape = Tape::new();
+        let xs = tape.vars(&e.point);
+        let nodes = e.eval_all(&xs);
+        let (f, g) = (*nodes.last().unwrap(), nodes[pick.index(nodes.len())]);
+        let y = a * f + b * g;
+        let (gy, gf, gg) = (y.backward(), f.backward(), g.backward());
+        for (k, &x) in xs.iter().enumerate() {
+            let d = duals(&e, k);
+            let scale = a.abs() * d.last().unwrap().m + b.abs() * d[pick.index(nodes.len())].m;
+            prop_assert!(
+                (gy[x] - (a * gf[x] + b * gg[x])).abs() <= REL * scale,
+                "{:?}: d/dx{} of a f + b g is {:e}, a f' + b g' is {:e}",
+                e, k, gy[x], a * gf[x] + b * gg[x]
+            );
+        }
+    }
+
+    /// grad(f g) = f grad g + g grad f.
+    #[test]
+    fn product_rule(e in expr(8), pick in any::<Index>()) {
+        let tape = Tape::new();
+        let xs = tape.vars(&e.point);
+        let nodes = e.eval_all(&xs);
+        let (f, g) = (*nodes.last().unwrap(), nodes[pick.index(nodes.len())]);
+        let (gy, gf, gg) = ((f * g).backward(), f.backward(), g.backward());
+        for (k, &x) in xs.iter().enumerate() {
+            let d = duals(&e, k);
+            let scale = g.value().abs() * d.last().unwrap().m
+                + f.value().abs() * d[pick.index(nodes.len())].m;
+            let expected = f.value() * gg[x] + g.value() * gf[x];
+            prop_assert!(
+                (gy[x] - expected).abs() <= REL * scale,
+                "{:?}: d/dx{} of f g is {:e}, f g' + g f' is {:e}", e, k, gy[x], expected
+            );
+        }
+    }
+
+    /// grad(h(f)) = h'(f) grad f, with h' written out here for each unary op.
+    #[test]
+    fn chain_rule(e in expr(8), h in 0..5usize) {
+        let tape = Tape::new();
+        let xs = tape.vars(&e.point);
+        let f = e.on_tape(&xs);
+        let v = f.value();
+        let sig = |z: f64| 1.0 / (1.0 + (-z).exp());
+        let (y, dh) = match h {
+            0 => (f.sigmoid(), sig(v) * sig(-v)), // s (1 - s), as 1 - s(v) = s(-v)
+            1 => (f.tanh(), 1.0 / (v.cosh() * v.cosh())),
+            2 => (f.exp(), v.exp()),
+            3 => (f.powi(3), 3.0 * v * v),
+            _ => (f * f.tanh(), v.tanh() + v / (v.cosh() * v.cosh())), // (f tanh f)'
+        };
+        let (gy, gf) = (y.backward(), f.backward());
+        for (k, &x) in xs.iter().enumerate() {
+            let m = duals(&e, k).last().unwrap().m;
+            prop_assert!(
+                (gy[x] - dh * gf[x]).abs() <= REL * dh.abs() * m,
+                "{:?}: h #{}: d/dx{} of h(f) is {:e}, h'(f) f' is {:e}", e, h, k, gy[x], dh * gf[x]
+            );
+        }
+    }
+
+    /// backward twice, into a reused buffer, and after more nodes were recorded: the same
+    /// gradients, bit for bit, and 0 for the nodes recorded later.
+    #[test]
+    fn repeated_backward_is_identical(e in expr(8)) {
+        let tape = Tape::new();
+        let xs = tape.vars(&e.point);
+        let y = e.on_tape(&xs);
+        let doubled = y * 2.0;
+        let first = y.backward();
+        let second = y.backward();
+        prop_assert_eq!(&first, &second);
+        let mut reused = Gradients::new();
+        doubled.backward_into(&mut reused);
+        y.backward_into(&mut reused);
+        prop_assert_eq!(&first, &reused);
+        let later = e.on_tape(&xs) + y;
+        let third = y.backward();
+        prop_assert_eq!(first.as_slice(), &third.as_slice()[..first.as_slice().len()]);
+        prop_assert!(third.as_slice()[first.as_slice().len()..].iter().all(|&g| g == 0.0));
+        prop_assert_eq!(third[later], 0.0);
+    }
+}
