@@ -405,7 +405,7 @@ fn timing_table(budget: Duration) {
     let (peak_bytes, nodes, edges) = t.stats;
     let per = W2_STEPS as f64;
     print_row(&Row {
-        name: "W2 moons (Value API)",
+        name: "W2 moons (hinge + l2)",
         unit: "step",
         tape: tt / per,
         hand: th / per,

@@ -13,7 +13,7 @@
 //! predictions and recorded forward passes agree bit for bit.
 
 use crate::error::{Error, Result};
-use crate::ops::{self, affine, record_affine, record_unary, Inputs};
+use crate::ops::{self, layer_affine, record_affine, record_unary, Inputs};
 use crate::tape::{Gradients, Op, Records, Tape, Value};
 use smallvec::SmallVec;
 use std::fmt;
@@ -123,6 +123,8 @@ pub(crate) struct Scratch {
     cur_values: Vec<f64>,
     next_nodes: Vec<u32>,
     next_values: Vec<f64>,
+    /// The pre-activations of the layer being computed.
+    z: Vec<f64>,
 }
 
 impl Scratch {
@@ -143,17 +145,13 @@ fn predict_stack(shapes: &[Shape], params: &[f64], x: &[f64], s: &mut Scratch) -
     s.cur_values.extend_from_slice(x);
     let mut offset = 0;
     for shape in shapes {
+        let layer = &params[offset..offset + shape.parameter_count()];
+        layer_affine(layer, &s.cur_values, shape.outputs, &mut s.z);
         s.next_values.clear();
-        for _ in 0..shape.outputs {
-            let p = &params[offset..offset + shape.inputs + 1];
-            let mut z = p[shape.inputs];
-            for (w, x) in p.iter().zip(&s.cur_values) {
-                z += w * x;
-            }
-            s.next_values.push(shape.activation.apply(z));
-            offset += shape.inputs + 1;
-        }
+        s.next_values
+            .extend(s.z.iter().map(|&z| shape.activation.apply(z)));
         std::mem::swap(&mut s.cur_values, &mut s.next_values);
+        offset += layer.len();
     }
     Ok(())
 }
@@ -184,9 +182,10 @@ pub(crate) fn record_stack(
         } else {
             (Inputs::Nodes(&s.cur_nodes), &s.cur_values[..])
         };
-        for _ in 0..shape.outputs {
+        let layer = &params[offset..offset + shape.parameter_count()];
+        layer_affine(layer, values, shape.outputs, &mut s.z);
+        for &z in &s.z {
             let p = &params[offset..offset + shape.inputs + 1];
-            let z = affine(p, values);
             let (node, value) = match shape.activation.rule(z) {
                 // A closed ReLU (or any activation whose derivative is exactly 0 here) passes no
                 // gradient back: its output is recorded as one node without edges, and the

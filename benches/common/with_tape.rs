@@ -6,8 +6,8 @@
 use super::data::*;
 use super::Outcome;
 use tapegrad::{
-    Activation, BatchGradient, Dataset, Gradients, Loss, Mlp, Optimizer, Sgd, Tape, TrainConfig,
-    Trainer, Value,
+    hinge, l2, Activation, BatchGradient, Dataset, Gradients, Loss, Mlp, Optimizer, Sgd, Tape,
+    TrainConfig, Trainer, Value,
 };
 
 /// W1 with `Trainer`: per-sample SGD, 1000 epochs.
@@ -67,7 +67,8 @@ impl W1 {
     }
 }
 
-/// W2 written out with `Value`s: the demo's hinge loss plus L2, full batch, 100 steps.
+/// W2 as a user writes it: bound forward passes, the fused `hinge` and `l2` loss nodes, full
+/// batch, 100 steps.
 pub struct W2 {
     initial: Vec<f64>,
     pub model: Mlp,
@@ -103,16 +104,13 @@ impl W2 {
             self.tape.clear();
             let tape = &self.tape;
             let bound = self.model.bind(tape);
-            // data_loss = (1/n) sum_i relu(1 + (-y_i) * score_i)
-            let mut losses: Vec<Value> = Vec::with_capacity(self.moons.labels.len());
-            for (x, &y) in self.moons.points.iter().zip(&self.moons.labels) {
-                let score = bound.forward(x).unwrap()[0];
-                losses.push((1.0 + (-y) * score).relu());
-            }
-            let data_loss = tape.sum(&losses) * (1.0 / losses.len() as f64);
-            // reg_loss = alpha * sum_p p * p
-            let squares: Vec<Value> = bound.parameters().iter().map(|&p| p * p).collect();
-            let reg_loss = W2_ALPHA * tape.sum(&squares);
+            // data_loss = (1/n) sum_i relu(1 + (-y_i) * score_i): the library's fused hinge node
+            let scores: Vec<Value> = (self.moons.points.iter())
+                .map(|x| bound.forward(x).unwrap()[0])
+                .collect();
+            let data_loss = hinge(&scores, &self.moons.labels).unwrap();
+            // reg_loss = alpha * sum_p p * p: the library's fused L2 node
+            let reg_loss = l2(&bound.parameters(), W2_ALPHA).unwrap();
             let total = data_loss + reg_loss;
             total.backward_into(&mut self.grads);
             self.stats = (tape.memory_bytes(), tape.len(), tape.edge_count());
