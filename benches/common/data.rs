@@ -34,24 +34,7 @@ pub const W2_LOSS: f64 = 0.01192329337071667;
 pub const W2_ACCURACY: f64 = 1.0;
 
 pub fn w2_moons() -> Moons {
-    let pi = std::f64::consts::PI;
-    let mut points = Vec::with_capacity(100);
-    let mut labels = Vec::with_capacity(100);
-    for i in 0..50 {
-        let t = pi * i as f64 / 49.0;
-        points.push([t.cos(), t.sin()]);
-        labels.push(-1.0);
-    }
-    for i in 50..100 {
-        let t = pi * (i - 50) as f64 / 49.0;
-        points.push([1.0 - t.cos(), 1.0 - t.sin() - 0.5]);
-        labels.push(1.0);
-    }
-    let mut rng = SplitMix64::new(1337);
-    for p in &mut points {
-        p[0] += 0.1 * rng.normal();
-        p[1] += 0.1 * rng.normal();
-    }
+    let (points, labels) = super::splitmix::make_moons(100, 0.1, 1337);
     Moons { points, labels }
 }
 

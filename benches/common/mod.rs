@@ -4,6 +4,8 @@
 
 pub mod by_hand;
 pub mod data;
+// SplitMix64 and the moons data: the same file the moons example uses.
+#[path = "../../examples/shared/splitmix.rs"]
 pub mod splitmix;
 pub mod with_tape;
 
