@@ -58,6 +58,17 @@ pub enum Error {
         targets: usize,
     },
 
+    /// A range of samples is empty or reaches past the end of the dataset.
+    #[error("samples {start}..{end} are not a non-empty range within the dataset's {len} samples")]
+    SampleRange {
+        /// First sample of the range.
+        start: usize,
+        /// One past the last sample of the range.
+        end: usize,
+        /// Number of samples in the dataset.
+        len: usize,
+    },
+
     /// A dataset value is NaN or infinite.
     #[error("sample {sample} has a non-finite {what} value {value} at position {position}")]
     NonFiniteData {

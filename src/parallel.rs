@@ -129,8 +129,7 @@ impl BatchGradient {
     /// # Errors
     ///
     /// [`Error::InputSize`] / [`Error::TargetSize`] if the data does not fit the model,
-    /// [`Error::EmptyDataset`] for an empty range, [`Error::DatasetLength`] for a range past the
-    /// end of the data, [`Error::ParameterCount`] if `grads` does not have one slot per
+    /// [`Error::SampleRange`] for an empty range or one past the end of the data, [`Error::ParameterCount`] if `grads` does not have one slot per
     /// parameter, and [`Error::NonFiniteLoss`] (epoch 0, the offending sample) if a sample's loss
     /// is NaN or infinite; `grads` is then left unspecified.
     ///
@@ -154,15 +153,7 @@ impl BatchGradient {
         grads: &mut [f64],
     ) -> Result<f64> {
         data.check_model(model)?;
-        if samples.is_empty() {
-            return Err(Error::EmptyDataset);
-        }
-        if samples.end > data.len() {
-            return Err(Error::DatasetLength {
-                inputs: data.len(),
-                targets: samples.end,
-            });
-        }
+        data.check_range(&samples)?;
         let p = model.parameter_count();
         if grads.len() != p {
             return Err(Error::ParameterCount {

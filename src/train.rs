@@ -150,6 +150,18 @@ impl Dataset {
         &self.targets[i * self.target_size..(i + 1) * self.target_size]
     }
 
+    /// Checks that `samples` is a non-empty range of this dataset's samples.
+    pub(crate) fn check_range(&self, samples: &std::ops::Range<usize>) -> Result<()> {
+        if samples.is_empty() || samples.end > self.len {
+            return Err(Error::SampleRange {
+                start: samples.start,
+                end: samples.end,
+                len: self.len,
+            });
+        }
+        Ok(())
+    }
+
     /// Checks that `model` takes this dataset's inputs and produces its targets' length.
     pub(crate) fn check_model(&self, model: &Mlp) -> Result<()> {
         if model.input_size() != self.input_size {
@@ -539,8 +551,8 @@ impl Trainer {
     /// # Errors
     ///
     /// As [`Trainer::fit`], except that on a non-finite loss the model simply stays as it is
-    /// (there is no earlier step to go back to); an empty range gives
-    /// [`Error::EmptyDataset`]. Errors name epoch 0.
+    /// (there is no earlier step to go back to); an empty range, or one past the end of the
+    /// data, gives [`Error::SampleRange`]. Errors name epoch 0.
     ///
     /// ```
     /// use tapegrad::{Activation, Dataset, Mlp, Sgd, TrainConfig, Trainer};
@@ -560,15 +572,7 @@ impl Trainer {
         samples: std::ops::Range<usize>,
     ) -> Result<f64> {
         data.check_model(model)?;
-        if samples.is_empty() {
-            return Err(Error::EmptyDataset);
-        }
-        if samples.end > data.len() {
-            return Err(Error::DatasetLength {
-                inputs: data.len(),
-                targets: samples.end,
-            });
-        }
+        data.check_range(&samples)?;
         for i in samples.clone() {
             self.config.loss.check_targets(i, data.target(i))?;
         }

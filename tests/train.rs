@@ -373,9 +373,25 @@ fn step_rejects_bad_ranges() {
     let mut sgd = Sgd::new(0.1).unwrap();
     assert_eq!(
         trainer.step(&mut model, &mut sgd, &data, 2..2).unwrap_err(),
-        Error::EmptyDataset
+        Error::SampleRange {
+            start: 2,
+            end: 2,
+            len: 4
+        }
     );
-    assert!(trainer.step(&mut model, &mut sgd, &data, 3..9).is_err());
+    let err = trainer.step(&mut model, &mut sgd, &data, 3..9).unwrap_err();
+    assert_eq!(
+        err,
+        Error::SampleRange {
+            start: 3,
+            end: 9,
+            len: 4
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "samples 3..9 are not a non-empty range within the dataset's 4 samples"
+    );
     assert_eq!(model, w1_network());
 }
 

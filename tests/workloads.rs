@@ -173,13 +173,18 @@ fn batch_gradient_rejects_bad_arguments() {
     let mut b = BatchGradient::new(2).unwrap();
     assert!(matches!(
         b.mean_gradient(&model, &data, 1..1, Loss::Mse, &mut g),
-        Err(Error::EmptyDataset)
+        Err(Error::SampleRange {
+            start: 1,
+            end: 1,
+            len: 2
+        })
     ));
     assert!(matches!(
         b.mean_gradient(&model, &data, 1..3, Loss::Mse, &mut g),
-        Err(Error::DatasetLength {
-            inputs: 2,
-            targets: 3
+        Err(Error::SampleRange {
+            start: 1,
+            end: 3,
+            len: 2
         })
     ));
     assert!(matches!(
