@@ -1,52 +1,67 @@
 //! Data-parallel gradients: a mini-batch's mean gradient from several threads, bit for bit the
 //! same whatever the thread count.
 //!
-//! Each thread owns a [`Tape`] and scratch space, and keeps one [`Gradients`] buffer per sample
-//! (all reused from step to step); the model is shared read-only. The threads are a persistent
-//! pool (rayon), started once per [`BatchGradient`]: starting scoped threads on every step cost
-//! 47-112 us here against about 10 us for waking a pool, and a two-thread W4 step is ~250 us.
-//! Every sample is recorded and swept on a fresh recording of its own, so its gradient does not
-//! depend on which thread computed it or what else that thread did. The per-sample gradients are
-//! then summed in sample order, `((g0 + g1) + g2) + ...` (each thread summing a range of the
-//! parameters), and scaled by `1 / batch`: a fixed reduction order, so 1, 2 or 16 threads give
-//! identical bits.
+//! The batch is cut into fixed groups of [`GROUP`] consecutive samples, whatever the thread
+//! count. Each group is recorded on one tape and swept once, giving the gradient of the sum of
+//! its samples' losses; the threads share out whole groups. Each thread owns a [`Tape`] and
+//! scratch space, and keeps one [`Gradients`] buffer per group (all reused from step to step);
+//! the model is shared read-only. The threads are a persistent pool (rayon), started once per
+//! [`BatchGradient`]: starting scoped threads on every step cost 47-112 us here against about
+//! 10 us for waking a pool, and a two-thread W4 step is ~200 us. A group's gradient does not
+//! depend on which thread computed it; the group gradients are then summed in group order,
+//! `((g0 + g1) + g2) + ...`, and scaled by
+//! `1 / batch`: a fixed reduction order, so 1, 2 or 16 threads give identical bits.
+//!
+//! Groups rather than single samples: a sweep and a gradient row cost one pass over every
+//! parameter, which for W4 (3466 parameters, 32 samples) was a quarter of the work when paid
+//! per sample.
 
 use crate::error::{Error, Result};
 use crate::loss::Loss;
 use crate::nn::{Mlp, Scratch};
-use crate::tape::{Gradients, Tape, Value};
+use crate::tape::{Gradients, Op, Tape, Value};
 use crate::train::Dataset;
-use rayon::prelude::*;
 use std::ops::Range;
 
-/// One thread's reusable workspace.
+/// One thread's reusable workspace. Aligned to 128 bytes so that two threads' workspaces never
+/// share a cache line: every recorded node updates the tape's vector lengths and borrow flag,
+/// and with the workspaces side by side those writes ping-ponged a line between the cores.
 #[derive(Debug, Default)]
+#[repr(align(128))]
 struct Workspace {
     tape: Tape,
     scratch: Scratch,
+    /// The loss nodes of the group being recorded.
+    losses: Vec<u32>,
 }
 
-/// One thread's results: each sample's gradients (its parameters are the first
-/// `parameter_count` nodes of its recording) and loss. The buffers are kept between calls.
+/// Samples per group: a group is recorded on one tape and swept once.
+pub(crate) const GROUP: usize = 8;
+
+/// One thread's results: each group's gradients (its parameters are the first
+/// `parameter_count` nodes of its recording) and loss sum. The buffers are kept between calls.
 #[derive(Debug, Default)]
+#[repr(align(128))]
 struct Rows {
     gradients: Vec<Gradients>,
     losses: Vec<f64>,
+    /// The error a pool thread's share ended with, if any.
+    failure: Option<Error>,
 }
 
 impl Rows {
-    /// The parameter gradients of this thread's samples, in sample order.
+    /// The parameter gradients of this thread's groups, in group order.
     fn parameter_rows(&self, p: usize) -> impl Iterator<Item = &[f64]> {
-        let samples = &self.gradients[..self.losses.len()];
-        samples.iter().map(move |g| &g.as_slice()[..p])
+        let groups = &self.gradients[..self.losses.len()];
+        groups.iter().map(move |g| &g.as_slice()[..p])
     }
 }
 
 /// Computes the mean gradient of a mini-batch with a fixed number of threads.
 ///
-/// Each sample's gradient is recorded and swept on a tape of its own (one tape per thread,
-/// reused), and the per-sample gradients are summed in sample order: the result is
-/// bit-identical for every thread count, so a training run gives the same parameters on 1
+/// The samples are cut into fixed groups of 8; each group is recorded and swept on one tape
+/// (one tape per thread, reused), and the group gradients are summed in group order: the
+/// result is bit-identical for every thread count, so a training run gives the same parameters on 1
 /// thread and on 8. The threads are a pool started by [`BatchGradient::new`] and kept, like the
 /// tapes and buffers, until the `BatchGradient` is dropped.
 ///
@@ -96,8 +111,10 @@ impl BatchGradient {
         let pool = if threads == 1 {
             None
         } else {
+            // The calling thread does the first share of the work itself, so the pool needs
+            // one thread fewer (and a step wakes one thread fewer).
             let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
+                .num_threads(threads - 1)
                 .thread_name(|t| format!("tapegrad-batch-{t}"))
                 .build()
                 .map_err(|e| Error::ThreadPool(e.to_string()))?;
@@ -162,14 +179,25 @@ impl BatchGradient {
             });
         }
         let batch = samples.len();
-        let threads = self.spaces.len().min(batch);
+        let groups = batch.div_ceil(GROUP);
+        let threads = self.spaces.len().min(groups);
         let (spaces, rows) = (&mut self.spaces[..threads], &mut self.rows[..threads]);
-        // Thread t takes samples [first(t), first(t + 1)); then each parameter column is summed
-        // over every sample's row, in sample order, and scaled.
-        let first = |t: usize| samples.start + batch * t / threads;
+        // Thread t takes groups [first(t), first(t + 1)); then each parameter column is summed
+        // over every group's row, in group order, and scaled.
+        let first = |t: usize| groups * t / threads;
         let scale = 1.0 / batch as f64;
         let work = |(t, (space, rows)): (usize, (&mut Workspace, &mut Rows))| {
-            space.sample_gradients(rows, model, data, first(t)..first(t + 1), loss)
+            let group_samples = |g: usize| {
+                let start = samples.start + g * GROUP;
+                start..(start + GROUP).min(samples.end)
+            };
+            space.group_gradients(
+                rows,
+                model,
+                data,
+                (first(t)..first(t + 1)).map(group_samples),
+                loss,
+            )
         };
         let reduce = |rows: &[Rows], cols: Range<usize>, out: &mut [f64]| {
             reduce_columns(rows.iter().flat_map(|r| r.parameter_rows(p)), cols, out);
@@ -178,27 +206,33 @@ impl BatchGradient {
             }
         };
         match &self.pool {
-            Some(pool) if threads > 1 => pool.install(|| {
-                let results: Vec<Result<()>> = (spaces.par_iter_mut().zip(rows.par_iter_mut()))
-                    .enumerate()
-                    .map(work)
-                    .collect();
-                results.into_iter().collect::<Result<()>>()?;
-                let rows = &*rows;
-                let width = p.div_ceil(threads);
-                grads
-                    .par_chunks_mut(width)
-                    .enumerate()
-                    .for_each(|(c, out)| reduce(rows, c * width..c * width + out.len(), out));
-                Ok::<(), Error>(())
-            })?,
-            _ => {
-                (spaces.iter_mut().zip(rows.iter_mut()))
-                    .enumerate()
-                    .try_for_each(work)?;
-                reduce(rows, 0..p, grads);
+            Some(pool) if threads > 1 => {
+                let work = &work;
+                let mut shares = spaces.iter_mut().zip(rows.iter_mut()).enumerate();
+                let mine = shares.next();
+                let mut result = Ok(());
+                pool.in_place_scope(|scope| {
+                    for (t, (space, rows)) in shares {
+                        scope.spawn(move |_| {
+                            rows.failure = work((t, (space, &mut *rows))).err();
+                        });
+                    }
+                    if let Some(share) = mine {
+                        result = work(share);
+                    }
+                });
+                result?;
+                if let Some(e) = rows.iter_mut().find_map(|r| r.failure.take()) {
+                    return Err(e);
+                }
             }
+            _ => (spaces.iter_mut().zip(rows.iter_mut()))
+                .enumerate()
+                .try_for_each(work)?,
         }
+        // One row per group (4 for a batch of 32): summing them here costs less than waking
+        // the pool a second time.
+        reduce(rows, 0..p, grads);
         let total = (rows.iter()).fold(0.0, |s, r| r.losses.iter().fold(s, |s, l| s + l));
         Ok(scale * total)
     }
@@ -215,39 +249,53 @@ fn reduce_columns<'a>(rows: impl Iterator<Item = &'a [f64]>, cols: Range<usize>,
 }
 
 impl Workspace {
-    /// Records and sweeps each sample of `samples` on a fresh recording of this tape, keeping
-    /// one gradient row and one loss per sample in `rows`.
-    fn sample_gradients(
+    /// Records and sweeps each group of samples on a fresh recording of this tape, keeping one
+    /// gradient row (of the sum of the group's losses) and one loss sum per group in `rows`.
+    fn group_gradients(
         &mut self,
         rows: &mut Rows,
         model: &Mlp,
         data: &Dataset,
-        samples: Range<usize>,
+        groups: impl Iterator<Item = Range<usize>>,
         loss: Loss,
     ) -> Result<()> {
         rows.losses.clear();
-        for (k, i) in samples.enumerate() {
+        for (k, samples) in groups.enumerate() {
             // A fresh recording: the bound parameters are nodes 0..parameter_count.
             self.tape.clear();
             let tape = &self.tape;
             let bound = model.bind(tape);
-            bound.record(None, data.input(i), &mut self.scratch)?;
-            let s = &self.scratch;
-            let (node, value) = tape.with_records(|r| {
-                loss.record(r, s.output_nodes(), s.output_values(), data.target(i))
-            });
-            if !value.is_finite() {
-                return Err(Error::NonFiniteLoss {
-                    epoch: 0,
-                    sample: i,
-                    loss: value,
+            self.losses.clear();
+            let mut sum = 0.0;
+            for i in samples {
+                bound.record(None, data.input(i), &mut self.scratch)?;
+                let s = &self.scratch;
+                let (node, value) = tape.with_records(|r| {
+                    loss.record(r, s.output_nodes(), s.output_values(), data.target(i))
                 });
+                if !value.is_finite() {
+                    return Err(Error::NonFiniteLoss {
+                        epoch: 0,
+                        sample: i,
+                        loss: value,
+                    });
+                }
+                self.losses.push(node);
+                sum += value;
             }
+            // s = l_0 + l_1 + ...;  ds/dl_i = 1
+            let losses = &self.losses;
+            let node = tape.with_records(|r| {
+                for &l in losses {
+                    r.edge(l, 1.0);
+                }
+                r.finish(Op::Sum, sum)
+            });
             if rows.gradients.len() == k {
                 rows.gradients.push(Gradients::new());
             }
-            Value::new(tape, node, value).backward_into(&mut rows.gradients[k]);
-            rows.losses.push(value);
+            Value::new(tape, node, sum).backward_into(&mut rows.gradients[k]);
+            rows.losses.push(sum);
         }
         Ok(())
     }
