@@ -7,7 +7,7 @@
 //! scratch space, and keeps one [`Gradients`] buffer per group (all reused from step to step);
 //! the model is shared read-only. The threads are a persistent pool (rayon), started once per
 //! [`BatchGradient`]: starting scoped threads on every step cost 47-112 us here against about
-//! 10 us for waking a pool, and a two-thread W4 step is ~200 us. A group's gradient does not
+//! 10 us for waking a pool, and a two-thread W4 step is ~300 us. A group's gradient does not
 //! depend on which thread computed it; the group gradients are then summed in group order,
 //! `((g0 + g1) + g2) + ...`, and scaled by
 //! `1 / batch`: a fixed reduction order, so 1, 2 or 16 threads give identical bits.
@@ -238,7 +238,7 @@ impl BatchGradient {
     }
 }
 
-/// `out[c - cols.start] = row_0[c] + row_1[c] + ...`, rows in the order given (sample order).
+/// `out[c - cols.start] = row_0[c] + row_1[c] + ...`, rows in the order given (group order).
 fn reduce_columns<'a>(rows: impl Iterator<Item = &'a [f64]>, cols: Range<usize>, out: &mut [f64]) {
     out.fill(0.0);
     for row in rows {
