@@ -24,8 +24,7 @@ use crate::train::Dataset;
 use std::ops::Range;
 
 /// One thread's reusable workspace. Aligned to 128 bytes so that two threads' workspaces never
-/// share a cache line: every recorded node updates the tape's vector lengths and borrow flag,
-/// and with the workspaces side by side those writes ping-ponged a line between the cores.
+/// share a cache line: every recorded node writes the tape's vector lengths and borrow flag.
 #[derive(Debug, Default)]
 #[repr(align(128))]
 struct Workspace {
