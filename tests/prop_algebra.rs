@@ -16,19 +16,7 @@ const REL: f64 = 1e-12;
 
 /// Dual numbers for every node of `e`, differentiated along input `k`.
 fn duals(e: &Expr, k: usize) -> Vec<Dual> {
-    let inputs: Vec<Dual> = e
-        .point
-        .iter()
-        .enumerate()
-        .map(|(i, &v)| {
-            if i == k {
-                Dual::variable(v)
-            } else {
-                Dual::constant(v)
-            }
-        })
-        .collect();
-    e.eval_all(&inputs)
+    e.eval_all(&e.dual_inputs(k))
 }
 
 proptest! {

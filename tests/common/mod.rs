@@ -577,21 +577,21 @@ impl Expr {
         self.eval(point)
     }
 
+    /// The inputs as dual numbers, differentiating along input `k`.
+    pub fn dual_inputs(&self, k: usize) -> Vec<Dual> {
+        let seed = |(i, &v): (usize, &f64)| {
+            if i == k {
+                Dual::variable(v)
+            } else {
+                Dual::constant(v)
+            }
+        };
+        self.point.iter().enumerate().map(seed).collect()
+    }
+
     /// The derivative of the output with respect to input `k`, by dual numbers.
     pub fn dual(&self, k: usize) -> Dual {
-        let inputs: Vec<Dual> = self
-            .point
-            .iter()
-            .enumerate()
-            .map(|(i, &v)| {
-                if i == k {
-                    Dual::variable(v)
-                } else {
-                    Dual::constant(v)
-                }
-            })
-            .collect();
-        self.eval(&inputs)
+        self.eval(&self.dual_inputs(k))
     }
 
     /// Whether every op at `self.point` is used where it is smooth and well conditioned enough
