@@ -125,6 +125,13 @@ pub(crate) struct Scratch {
     next_values: Vec<f64>,
     /// The pre-activations of the layer being computed.
     z: Vec<f64>,
+    /// Whether each output of the layer just recorded is a closed ReLU (no edges, value 0).
+    cur_dead: Vec<bool>,
+    next_dead: Vec<bool>,
+    /// The live inputs of the layer being recorded: positions, nodes and values.
+    live_positions: Vec<u32>,
+    live_nodes: Vec<u32>,
+    live_values: Vec<f64>,
 }
 
 impl Scratch {
@@ -174,11 +181,30 @@ pub(crate) fn record_stack(
     for (l, shape) in shapes.iter().enumerate() {
         s.next_nodes.clear();
         s.next_values.clear();
+        s.next_dead.clear();
         let (inputs, values) = if l == 0 {
             (
                 input_nodes.map_or(Inputs::Constants, Inputs::Nodes),
                 input_values,
             )
+        } else if s.cur_dead.contains(&true) {
+            // Gather the live inputs once for the whole layer.
+            s.live_positions.clear();
+            s.live_nodes.clear();
+            s.live_values.clear();
+            for (k, &dead) in s.cur_dead.iter().enumerate() {
+                if !dead {
+                    s.live_positions.push(k as u32);
+                    s.live_nodes.push(s.cur_nodes[k]);
+                    s.live_values.push(s.cur_values[k]);
+                }
+            }
+            let live = Inputs::Live {
+                positions: &s.live_positions,
+                nodes: &s.live_nodes,
+                values: &s.live_values,
+            };
+            (live, &s.cur_values[..])
         } else {
             (Inputs::Nodes(&s.cur_nodes), &s.cur_values[..])
         };
@@ -190,12 +216,17 @@ pub(crate) fn record_stack(
                 // A closed ReLU (or any activation whose derivative is exactly 0 here) passes no
                 // gradient back: its output is recorded as one node without edges, and the
                 // pre-activation not at all. The reverse sweep would skip them anyway.
-                Some((op, (v, 0.0))) if prune => (r.finish(op, v), v),
+                Some((op, (v, 0.0))) if prune => {
+                    s.next_dead.push(v == 0.0);
+                    (r.finish(op, v), v)
+                }
                 Some((op, rule)) => {
+                    s.next_dead.push(false);
                     let z_node = record_affine(r, first + offset as u32, p, inputs, values, z);
                     record_unary(r, op, z_node, rule)
                 }
                 None => {
+                    s.next_dead.push(false);
                     let node = record_affine(r, first + offset as u32, p, inputs, values, z);
                     (node, z)
                 }
@@ -206,6 +237,7 @@ pub(crate) fn record_stack(
         }
         std::mem::swap(&mut s.cur_nodes, &mut s.next_nodes);
         std::mem::swap(&mut s.cur_values, &mut s.next_values);
+        std::mem::swap(&mut s.cur_dead, &mut s.next_dead);
     }
     Ok(())
 }

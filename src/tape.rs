@@ -168,6 +168,17 @@ impl Records {
         self.partials.extend_from_slice(partials);
     }
 
+    /// Appends one edge per `(parent, partial)` pair of two equally long iterators.
+    #[inline]
+    pub(crate) fn edges(
+        &mut self,
+        parents: impl Iterator<Item = u32>,
+        partials: impl Iterator<Item = f64>,
+    ) {
+        self.parents.extend(parents);
+        self.partials.extend(partials);
+    }
+
     /// Closes the node whose edges were just pushed and returns its index.
     #[inline]
     pub(crate) fn finish(&mut self, op: Op, value: f64) -> u32 {
