@@ -116,18 +116,34 @@ impl Shape {
     }
 }
 
-/// Reusable buffers for forward passes (node indices and values of one layer's outputs).
+/// One layer's outputs: node indices, values, and whether each is a closed ReLU (no edges,
+/// value 0).
+#[derive(Debug, Default, Clone)]
+struct LayerOutputs {
+    nodes: Vec<u32>,
+    values: Vec<f64>,
+    dead: Vec<bool>,
+}
+
+impl LayerOutputs {
+    fn clear(&mut self) {
+        self.nodes.clear();
+        self.values.clear();
+        self.dead.clear();
+    }
+}
+
+/// Reusable buffers for forward passes.
+///
+/// Two [`LayerOutputs`] alternate as a layer's inputs and outputs; `cur` says which holds the
+/// outputs of the layer just computed. (Swapping the vectors instead, three `mem::swap`s of
+/// adjacent headers per layer, stalled on store forwarding: a fifth of W1's time in a profile.)
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Scratch {
-    cur_nodes: Vec<u32>,
-    cur_values: Vec<f64>,
-    next_nodes: Vec<u32>,
-    next_values: Vec<f64>,
+    layers: [LayerOutputs; 2],
+    cur: usize,
     /// The pre-activations of the layer being computed.
     z: Vec<f64>,
-    /// Whether each output of the layer just recorded is a closed ReLU (no edges, value 0).
-    cur_dead: Vec<bool>,
-    next_dead: Vec<bool>,
     /// The live inputs of the layer being recorded: positions, nodes and values.
     live_positions: Vec<u32>,
     live_nodes: Vec<u32>,
@@ -137,34 +153,40 @@ pub(crate) struct Scratch {
 impl Scratch {
     /// Node indices of the last forward pass's outputs.
     pub(crate) fn output_nodes(&self) -> &[u32] {
-        &self.cur_nodes
+        &self.layers[self.cur].nodes
     }
     /// Values of the last forward pass's outputs.
     pub(crate) fn output_values(&self) -> &[f64] {
-        &self.cur_values
+        &self.layers[self.cur].values
+    }
+    /// The outputs of the last layer computed, and the buffer for the next layer's (cleared).
+    fn split(layers: &mut [LayerOutputs; 2], cur: usize) -> (&LayerOutputs, &mut LayerOutputs) {
+        let [a, b] = layers;
+        let (done, next) = if cur == 0 { (a, b) } else { (b, a) };
+        next.clear();
+        (done, next)
     }
 }
 
-/// Plain-`f64` forward pass through a stack of dense layers; outputs end in `s.cur_values`.
+/// Plain-`f64` forward pass through a stack of dense layers; see [`Scratch::output_values`].
 fn predict_stack(shapes: &[Shape], params: &[f64], x: &[f64], s: &mut Scratch) -> Result<()> {
     check_input(shapes, x.len())?;
-    s.cur_values.clear();
-    s.cur_values.extend_from_slice(x);
     let mut offset = 0;
-    for shape in shapes {
+    for (l, shape) in shapes.iter().enumerate() {
+        let (done, next) = Scratch::split(&mut s.layers, s.cur);
+        let inputs = if l == 0 { x } else { &done.values[..] };
         let layer = &params[offset..offset + shape.parameter_count()];
-        layer_affine(layer, &s.cur_values, shape.outputs, &mut s.z);
-        s.next_values.clear();
-        s.next_values
+        layer_affine(layer, inputs, shape.outputs, &mut s.z);
+        next.values
             .extend(s.z.iter().map(|&z| shape.activation.apply(z)));
-        std::mem::swap(&mut s.cur_values, &mut s.next_values);
+        s.cur = 1 - s.cur;
         offset += layer.len();
     }
     Ok(())
 }
 
 /// Recorded forward pass; the parameters are the leaves starting at `first`. Inputs are tape
-/// nodes (`input_nodes`) or constants (`None`). Outputs end in `s.cur_nodes` / `s.cur_values`.
+/// nodes (`input_nodes`) or constants (`None`). See [`Scratch::output_nodes`] for the outputs.
 pub(crate) fn record_stack(
     r: &mut Records,
     shapes: &[Shape],
@@ -179,24 +201,22 @@ pub(crate) fn record_stack(
     let prune = !r.is_traced();
     let mut offset = 0;
     for (l, shape) in shapes.iter().enumerate() {
-        s.next_nodes.clear();
-        s.next_values.clear();
-        s.next_dead.clear();
+        let (done, next) = Scratch::split(&mut s.layers, s.cur);
         let (inputs, values) = if l == 0 {
             (
                 input_nodes.map_or(Inputs::Constants, Inputs::Nodes),
                 input_values,
             )
-        } else if s.cur_dead.contains(&true) {
+        } else if done.dead.contains(&true) {
             // Gather the live inputs once for the whole layer.
             s.live_positions.clear();
             s.live_nodes.clear();
             s.live_values.clear();
-            for (k, &dead) in s.cur_dead.iter().enumerate() {
+            for (k, &dead) in done.dead.iter().enumerate() {
                 if !dead {
                     s.live_positions.push(k as u32);
-                    s.live_nodes.push(s.cur_nodes[k]);
-                    s.live_values.push(s.cur_values[k]);
+                    s.live_nodes.push(done.nodes[k]);
+                    s.live_values.push(done.values[k]);
                 }
             }
             let live = Inputs::Live {
@@ -204,40 +224,35 @@ pub(crate) fn record_stack(
                 nodes: &s.live_nodes,
                 values: &s.live_values,
             };
-            (live, &s.cur_values[..])
+            (live, &done.values[..])
         } else {
-            (Inputs::Nodes(&s.cur_nodes), &s.cur_values[..])
+            (Inputs::Nodes(&done.nodes), &done.values[..])
         };
         let layer = &params[offset..offset + shape.parameter_count()];
         layer_affine(layer, values, shape.outputs, &mut s.z);
         for &z in &s.z {
             let p = &params[offset..offset + shape.inputs + 1];
-            let (node, value) = match shape.activation.rule(z) {
+            let (node, value, dead) = match shape.activation.rule(z) {
                 // A closed ReLU (or any activation whose derivative is exactly 0 here) passes no
                 // gradient back: its output is recorded as one node without edges, and the
                 // pre-activation not at all. The reverse sweep would skip them anyway.
-                Some((op, (v, 0.0))) if prune => {
-                    s.next_dead.push(v == 0.0);
-                    (r.finish(op, v), v)
-                }
+                Some((op, (v, 0.0))) if prune => (r.finish(op, v), v, v == 0.0),
                 Some((op, rule)) => {
-                    s.next_dead.push(false);
                     let z_node = record_affine(r, first + offset as u32, p, inputs, values, z);
-                    record_unary(r, op, z_node, rule)
+                    let (node, v) = record_unary(r, op, z_node, rule);
+                    (node, v, false)
                 }
                 None => {
-                    s.next_dead.push(false);
                     let node = record_affine(r, first + offset as u32, p, inputs, values, z);
-                    (node, z)
+                    (node, z, false)
                 }
             };
-            s.next_nodes.push(node);
-            s.next_values.push(value);
+            next.nodes.push(node);
+            next.values.push(value);
+            next.dead.push(dead);
             offset += shape.inputs + 1;
         }
-        std::mem::swap(&mut s.cur_nodes, &mut s.next_nodes);
-        std::mem::swap(&mut s.cur_values, &mut s.next_values);
-        std::mem::swap(&mut s.cur_dead, &mut s.next_dead);
+        s.cur = 1 - s.cur;
     }
     Ok(())
 }
@@ -521,7 +536,7 @@ impl Neuron {
     pub fn predict(&self, x: &[f64]) -> Result<f64> {
         let mut s = Scratch::default();
         predict_stack(&self.shape, &self.params, x, &mut s)?;
-        Ok(s.cur_values[0])
+        Ok(s.output_values()[0])
     }
 
     /// Binds the parameters onto `tape` for a recorded forward pass.
@@ -686,7 +701,7 @@ impl Layer {
     pub fn predict(&self, x: &[f64]) -> Result<Vec<f64>> {
         let mut s = Scratch::default();
         predict_stack(&self.shape, &self.params, x, &mut s)?;
-        Ok(s.cur_values)
+        Ok(s.output_values().to_vec())
     }
 
     /// Binds the parameters onto `tape` for a recorded forward pass.
@@ -1060,13 +1075,13 @@ impl Mlp {
     pub fn predict(&self, x: &[f64]) -> Result<Vec<f64>> {
         let mut s = Scratch::default();
         self.predict_with(x, &mut s)?;
-        Ok(s.cur_values)
+        Ok(s.output_values().to_vec())
     }
 
     /// Allocation-free prediction into reusable buffers.
     pub(crate) fn predict_with<'s>(&self, x: &[f64], s: &'s mut Scratch) -> Result<&'s [f64]> {
         predict_stack(&self.shapes, &self.params, x, s)?;
-        Ok(&s.cur_values)
+        Ok(s.output_values())
     }
 
     /// Binds the parameters onto `tape` as leaves for recorded forward passes.
