@@ -198,12 +198,6 @@ impl BatchGradient {
                 loss,
             )
         };
-        let reduce = |rows: &[Rows], cols: Range<usize>, out: &mut [f64]| {
-            reduce_columns(rows.iter().flat_map(|r| r.parameter_rows(p)), cols, out);
-            for o in out.iter_mut() {
-                *o *= scale;
-            }
-        };
         match &self.pool {
             Some(pool) if threads > 1 => {
                 let work = &work;
@@ -229,21 +223,19 @@ impl BatchGradient {
                 .enumerate()
                 .try_for_each(work)?,
         }
-        // One row per group (4 for a batch of 32): summing them here costs less than waking
-        // the pool a second time.
-        reduce(rows, 0..p, grads);
+        // grads[c] = (row_0[c] + row_1[c] + ...) / batch, rows in group order. One row per group
+        // (4 for a batch of 32): summing them here costs less than waking the pool a second time.
+        grads.fill(0.0);
+        for row in rows.iter().flat_map(|r| r.parameter_rows(p)) {
+            for (o, g) in grads.iter_mut().zip(row) {
+                *o += g;
+            }
+        }
+        for o in grads.iter_mut() {
+            *o *= scale;
+        }
         let total = (rows.iter()).fold(0.0, |s, r| r.losses.iter().fold(s, |s, l| s + l));
         Ok(scale * total)
-    }
-}
-
-/// `out[c - cols.start] = row_0[c] + row_1[c] + ...`, rows in the order given (group order).
-fn reduce_columns<'a>(rows: impl Iterator<Item = &'a [f64]>, cols: Range<usize>, out: &mut [f64]) {
-    out.fill(0.0);
-    for row in rows {
-        for (o, g) in out.iter_mut().zip(&row[cols.clone()]) {
-            *o += g;
-        }
     }
 }
 
