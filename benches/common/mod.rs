@@ -9,6 +9,38 @@ pub mod data;
 pub mod splitmix;
 pub mod with_tape;
 
+/// A training run that can be put back to its initial weights and run again.
+pub trait Workload {
+    /// Back to the initial weights.
+    fn reset(&mut self);
+    /// One full training run.
+    fn train(&mut self);
+}
+
+/// Each workload's inherent `reset` and `train`, as a [`Workload`].
+macro_rules! workloads {
+    ($($t:ty),*) => {$(
+        impl Workload for $t {
+            fn reset(&mut self) {
+                <$t>::reset(self)
+            }
+            fn train(&mut self) {
+                <$t>::train(self)
+            }
+        }
+    )*};
+}
+
+workloads!(
+    with_tape::W1,
+    with_tape::W2,
+    with_tape::Wide3,
+    with_tape::W4Parallel,
+    by_hand::W1,
+    by_hand::W2,
+    by_hand::Wide3
+);
+
 /// What a finished training run reports.
 #[derive(Debug, Clone)]
 pub struct Outcome {
