@@ -298,6 +298,8 @@ fn time_pair(
 struct TapeStats {
     nodes: usize,
     edges: usize,
+    /// Bytes the recording uses (`Tape::bytes_used`).
+    bytes: usize,
     peak_bytes: usize,
 }
 
@@ -306,13 +308,14 @@ impl TapeStats {
         TapeStats {
             nodes: tape.len(),
             edges: tape.edge_count(),
+            bytes: tape.bytes_used(),
             peak_bytes: tape.memory_bytes(),
         }
     }
 
-    /// Bytes the recording uses per node: a 4-byte offset per node, 4 + 8 per edge.
+    /// Bytes the recording uses per node.
     fn bytes_per_node(&self) -> f64 {
-        (4 * self.nodes + 12 * self.edges) as f64 / self.nodes as f64
+        self.bytes as f64 / self.nodes as f64
     }
 }
 
@@ -342,7 +345,7 @@ fn print_row(r: &Row) {
         r.nodes,
         r.edges,
         r.stats.bytes_per_node(),
-        (4 * r.nodes + 12 * r.edges) as f64 / r.canon as f64,
+        r.stats.bytes_per_node() * r.nodes as f64 / r.canon as f64,
         fmt_bytes(r.stats.peak_bytes),
         r.pairs,
     );
@@ -401,7 +404,7 @@ fn timing_table(budget: Duration) {
     // W2: per full-batch step.
     let (mut t, mut h) = (with_tape::W2::new(), by_hand::W2::new());
     let (tt, th, ratio, n) = time_pair(budget, &mut t, &mut h);
-    let (peak_bytes, nodes, edges) = t.stats;
+    let (peak_bytes, nodes, edges, bytes) = t.stats;
     let per = W2_STEPS as f64;
     print_row(&Row {
         name: "W2 moons (hinge + l2)",
@@ -416,6 +419,7 @@ fn timing_table(budget: Duration) {
         stats: TapeStats {
             nodes,
             edges,
+            bytes,
             peak_bytes,
         },
     });
@@ -523,8 +527,9 @@ fn timing_table(budget: Duration) {
     println!(
         "units: W1 epoch = 4 SGD steps; W2 step = 100 samples; W3 sample = 1 SGD step; \
          W4 step = 32 samples. nodes/edges per unit include parameter leaves; \
-         B/node = (4 x nodes + 12 x edges) / nodes (a fused neuron node holds one edge per \
-         weight and input); B/canon = the same bytes per WORKLOADS.md canonical node \
+         edges count the parent links a dense-layer block stands for (bias, weight and input \
+         of each neuron) as well as stored ones; B/node = bytes the recording uses \
+         (Tape::bytes_used) per node; B/canon = the same bytes per WORKLOADS.md canonical node \
          (elementary op); peak tape = the tape's allocated bytes."
     );
 }
@@ -574,7 +579,7 @@ fn random_graph(tape: &mut Tape, n: usize, seed: u64, grads: &mut Gradients) -> 
     let backward = start.elapsed().as_secs_f64();
     black_box(grads.as_slice()[0]);
     assert_eq!(tape.len(), n);
-    (record, backward, 4 * tape.len() + 12 * tape.edge_count())
+    (record, backward, tape.bytes_used())
 }
 
 fn scaling(max_exp: u32) {

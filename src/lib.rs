@@ -80,6 +80,7 @@
 #![warn(missing_docs)]
 
 pub mod check;
+mod dense;
 mod error;
 mod graph;
 pub mod io;

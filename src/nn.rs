@@ -116,20 +116,17 @@ impl Shape {
     }
 }
 
-/// One layer's outputs: node indices, values, and whether each is a closed ReLU (no edges,
-/// value 0).
+/// One layer's outputs: node indices and values.
 #[derive(Debug, Default, Clone)]
 struct LayerOutputs {
     nodes: Vec<u32>,
     values: Vec<f64>,
-    dead: Vec<bool>,
 }
 
 impl LayerOutputs {
     fn clear(&mut self) {
         self.nodes.clear();
         self.values.clear();
-        self.dead.clear();
     }
 }
 
@@ -144,10 +141,8 @@ pub(crate) struct Scratch {
     cur: usize,
     /// The pre-activations of the layer being computed.
     z: Vec<f64>,
-    /// The live inputs of the layer being recorded: positions, nodes and values.
-    live_positions: Vec<u32>,
-    live_nodes: Vec<u32>,
-    live_values: Vec<f64>,
+    /// The activation derivatives of the layer being recorded.
+    d: Vec<f64>,
 }
 
 impl Scratch {
@@ -185,74 +180,66 @@ fn predict_stack(shapes: &[Shape], params: &[f64], x: &[f64], s: &mut Scratch) -
     Ok(())
 }
 
-/// Recorded forward pass; the parameters are the leaves starting at `first`. Inputs are tape
-/// nodes (`input_nodes`) or constants (`None`). See [`Scratch::output_nodes`] for the outputs.
+/// Where a bound model's parameters are: the leaf of the first, and (untraced tapes) where the
+/// copy of their values kept for dense-layer blocks starts.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Leaves {
+    first: u32,
+    values_at: usize,
+}
+
+/// Recorded forward pass. Inputs are tape nodes (`input_nodes`) or constants (`None`). See
+/// [`Scratch::output_nodes`] for the outputs.
+///
+/// On an untraced tape each layer is one block (see [`crate::dense`]); a traced tape records
+/// every neuron as a `dot` node and an activation node, so that every op can be inspected.
 pub(crate) fn record_stack(
     r: &mut Records,
     shapes: &[Shape],
     params: &[f64],
-    first: u32,
+    leaves: Leaves,
     input_nodes: Option<&[u32]>,
     input_values: &[f64],
     s: &mut Scratch,
 ) -> Result<()> {
     check_input(shapes, input_values.len())?;
-    // A traced tape records every edge, so that it shows the whole graph.
-    let prune = !r.is_traced();
+    let traced = r.is_traced();
     let mut offset = 0;
     for (l, shape) in shapes.iter().enumerate() {
         let (done, next) = Scratch::split(&mut s.layers, s.cur);
-        let (inputs, values) = if l == 0 {
-            (
-                input_nodes.map_or(Inputs::Constants, Inputs::Nodes),
-                input_values,
-            )
-        } else if done.dead.contains(&true) {
-            // Gather the live inputs once for the whole layer.
-            s.live_positions.clear();
-            s.live_nodes.clear();
-            s.live_values.clear();
-            for (k, &dead) in done.dead.iter().enumerate() {
-                if !dead {
-                    s.live_positions.push(k as u32);
-                    s.live_nodes.push(done.nodes[k]);
-                    s.live_values.push(done.values[k]);
-                }
-            }
-            let live = Inputs::Live {
-                positions: &s.live_positions,
-                nodes: &s.live_nodes,
-                values: &s.live_values,
-            };
-            (live, &done.values[..])
+        let (nodes, values) = if l == 0 {
+            (input_nodes, input_values)
         } else {
-            (Inputs::Nodes(&done.nodes), &done.values[..])
+            (Some(&done.nodes[..]), &done.values[..])
         };
         let layer = &params[offset..offset + shape.parameter_count()];
+        let params_first = leaves.first + offset as u32;
         layer_affine(layer, values, shape.outputs, &mut s.z);
-        for &z in &s.z {
-            let p = &params[offset..offset + shape.inputs + 1];
-            let (node, value, dead) = match shape.activation.rule(z) {
-                // A closed ReLU (or any activation whose derivative is exactly 0 here) passes no
-                // gradient back: its output is recorded as one node without edges, and the
-                // pre-activation not at all. The reverse sweep would skip them anyway.
-                Some((op, (v, 0.0))) if prune => (r.finish(op, v), v, v == 0.0),
-                Some((op, rule)) => {
-                    let z_node = record_affine(r, first + offset as u32, p, inputs, values, z);
-                    let (node, v) = record_unary(r, op, z_node, rule);
-                    (node, v, false)
-                }
-                None => {
-                    let node = record_affine(r, first + offset as u32, p, inputs, values, z);
-                    (node, z, false)
-                }
-            };
-            next.nodes.push(node);
-            next.values.push(value);
-            next.dead.push(dead);
-            offset += shape.inputs + 1;
+        if traced {
+            let inputs = nodes.map_or(Inputs::Constants, Inputs::Nodes);
+            for (&z, p) in s.z.iter().zip(layer.chunks_exact(shape.inputs + 1)) {
+                let first = params_first + (next.nodes.len() * p.len()) as u32;
+                let z_node = record_affine(r, first, p, inputs, values, z);
+                let (node, value) = match shape.activation.rule(z) {
+                    Some((op, rule)) => record_unary(r, op, z_node, rule),
+                    None => (z_node, z),
+                };
+                next.nodes.push(node);
+                next.values.push(value);
+            }
+        } else {
+            // a_j = act(z_j), and d_j = act'(z_j) for the block's reverse rule
+            s.d.clear();
+            for &z in &s.z {
+                let (v, d) = shape.activation.rule(z).map_or((z, 1.0), |(_, rule)| rule);
+                next.values.push(v);
+                s.d.push(d);
+            }
+            let first = r.dense_layer(params_first, leaves.values_at + offset, nodes, values, &s.d);
+            next.nodes.extend(first..first + shape.outputs as u32);
         }
         s.cur = 1 - s.cur;
+        offset += layer.len();
     }
     Ok(())
 }
@@ -287,17 +274,17 @@ pub struct Bound<'t, 'm> {
     tape: &'t Tape,
     shapes: &'m [Shape],
     params: &'m [f64],
-    first: u32,
+    leaves: Leaves,
 }
 
 impl<'t, 'm> Bound<'t, 'm> {
     fn new(tape: &'t Tape, shapes: &'m [Shape], params: &'m [f64]) -> Self {
-        let first = tape.with_records(|r| r.leaves(params.iter().copied()));
+        let (first, values_at) = tape.with_records(|r| r.bind_parameters(params));
         Bound {
             tape,
             shapes,
             params,
-            first,
+            leaves: Leaves { first, values_at },
         }
     }
 
@@ -366,7 +353,7 @@ impl<'t, 'm> Bound<'t, 'm> {
     /// Allocation-free forward pass for the training loop.
     pub(crate) fn record(&self, nodes: Option<&[u32]>, x: &[f64], s: &mut Scratch) -> Result<()> {
         self.tape
-            .with_records(|r| record_stack(r, self.shapes, self.params, self.first, nodes, x, s))
+            .with_records(|r| record_stack(r, self.shapes, self.params, self.leaves, nodes, x, s))
     }
 
     fn wrap(&self, s: &Scratch) -> Vec<Value<'t>> {
@@ -391,7 +378,7 @@ impl<'t, 'm> Bound<'t, 'm> {
         self.params
             .iter()
             .enumerate()
-            .map(|(k, &v)| Value::new(self.tape, self.first + k as u32, v))
+            .map(|(k, &v)| Value::new(self.tape, self.leaves.first + k as u32, v))
             .collect()
     }
 
@@ -415,14 +402,14 @@ impl<'t, 'm> Bound<'t, 'm> {
     #[track_caller]
     pub fn gradients<'g>(&self, grads: &'g Gradients) -> &'g [f64] {
         grads.check_tape(self.tape);
-        grads.range(self.first as usize, self.params.len())
+        grads.range(self.leaves.first as usize, self.params.len())
     }
 }
 
 impl fmt::Debug for Bound<'_, '_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Bound")
-            .field("first", &self.first)
+            .field("first", &self.leaves.first)
             .field("parameters", &self.params.len())
             .finish()
     }

@@ -497,14 +497,6 @@ pub(crate) enum Inputs<'a> {
     Constants,
     /// Tape nodes, one per input.
     Nodes(&'a [u32]),
-    /// Tape nodes of which only those at `positions` (nodes `nodes`, values `values`) can pass
-    /// a gradient back: the others are closed ReLUs, whose value is 0, so neither their own
-    /// edge nor their weight's edge (partial = the input = 0) would carry anything.
-    Live {
-        positions: &'a [u32],
-        nodes: &'a [u32],
-        values: &'a [f64],
-    },
 }
 
 /// Records a neuron's pre-activation `z` (computed by [`layer_affine`]) as one node.
@@ -532,18 +524,6 @@ pub(crate) fn record_affine(
         Inputs::Nodes(nodes) => {
             r.edge_span(params_first, input_values);
             r.edge_slices(&nodes[..n], &params[..n]);
-        }
-        Inputs::Live {
-            positions,
-            nodes,
-            values,
-        } => {
-            let weights = positions.iter().map(|&k| params_first + k);
-            r.edges(weights, values.iter().copied());
-            r.edges(
-                nodes.iter().copied(),
-                positions.iter().map(|&k| params[k as usize]),
-            );
         }
     }
     r.finish(Op::Dot, z)

@@ -17,6 +17,7 @@
 //! Backward is one reverse loop, `grad[parent] += partial * grad[node]`: creation order is a
 //! topological order, so no sort and no recursion is needed.
 
+use crate::dense::DenseBlocks;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -120,6 +121,8 @@ pub(crate) struct Records {
     parents: Vec<u32>,
     /// d(node) / d(parent) for each edge, computed at record time.
     partials: Vec<f64>,
+    /// Dense layers recorded whole (untraced tapes only).
+    dense: DenseBlocks,
     trace: Option<Trace>,
 }
 
@@ -131,6 +134,7 @@ impl Records {
             offsets,
             parents: Vec::with_capacity(edges),
             partials: Vec::with_capacity(edges),
+            dense: DenseBlocks::default(),
             trace: traced.then(Trace::default),
         }
     }
@@ -168,17 +172,6 @@ impl Records {
         self.partials.extend_from_slice(partials);
     }
 
-    /// Appends one edge per `(parent, partial)` pair of two equally long iterators.
-    #[inline]
-    pub(crate) fn edges(
-        &mut self,
-        parents: impl Iterator<Item = u32>,
-        partials: impl Iterator<Item = f64>,
-    ) {
-        self.parents.extend(parents);
-        self.partials.extend(partials);
-    }
-
     /// Closes the node whose edges were just pushed and returns its index.
     #[inline]
     pub(crate) fn finish(&mut self, op: Op, value: f64) -> u32 {
@@ -210,6 +203,53 @@ impl Records {
             trace.ops.extend(std::iter::repeat_n(Op::Leaf, n));
             trace.values.extend(values);
         }
+        first
+    }
+
+    /// Records a bound model's parameters as leaves, keeping a copy of their values for the
+    /// dense-layer blocks recorded with them. Returns the first leaf and where the copy is.
+    pub(crate) fn bind_parameters(&mut self, params: &[f64]) -> (u32, usize) {
+        let first = self.leaves(params.iter().copied());
+        let at = if self.is_traced() {
+            usize::MAX
+        } else {
+            self.dense.keep_parameters(params)
+        };
+        (first, at)
+    }
+
+    /// Records a dense layer as one block (see [`crate::dense`]): its outputs become the nodes
+    /// returned onwards, `derivatives.len()` of them, with no stored edges. The layer's
+    /// parameters are the leaves from `params_first`, whose values were kept at `weights_at`
+    /// by [`Records::bind_parameters`].
+    pub(crate) fn dense_layer(
+        &mut self,
+        params_first: u32,
+        weights_at: usize,
+        input_nodes: Option<&[u32]>,
+        input_values: &[f64],
+        derivatives: &[f64],
+    ) -> u32 {
+        debug_assert!(
+            !self.is_traced(),
+            "a traced tape records layers node by node"
+        );
+        let first = self.len() as u32;
+        let end = self.parents.len() as u32;
+        let n = derivatives.len();
+        assert!(
+            self.len() + n < u32::MAX as usize,
+            "tapegrad: tape is full (at most 2^32 - 1 nodes and edges)"
+        );
+        self.offsets.extend(std::iter::repeat_n(end, n));
+        self.dense.record(
+            first,
+            params_first,
+            weights_at,
+            input_nodes,
+            input_values,
+            derivatives,
+        );
         first
     }
 }
@@ -361,7 +401,26 @@ impl Tape {
     /// ```
     #[must_use]
     pub fn edge_count(&self) -> usize {
-        self.records.borrow().parents.len()
+        let r = self.records.borrow();
+        r.parents.len() + r.dense.edge_count()
+    }
+
+    /// Bytes the current recording takes (what [`Tape::memory_bytes`] counts, without the spare
+    /// capacity).
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.var(1.0);
+    /// let _y = x * x; // a leaf (4 bytes) and a binary node (4 + 2 x 12)
+    /// assert_eq!(tape.bytes_used(), 4 + 28);
+    /// ```
+    #[must_use]
+    pub fn bytes_used(&self) -> usize {
+        let r = self.records.borrow();
+        let trace = r.trace.as_ref().map_or(0, |t| {
+            t.ops.len() * std::mem::size_of::<Op>() + t.values.len() * 8
+        });
+        (r.offsets.len() - 1) * 4 + r.parents.len() * 12 + r.dense.bytes_used() + trace
     }
 
     /// Bytes of memory the tape currently holds (allocated capacity, not just the used part).
@@ -376,7 +435,11 @@ impl Tape {
         let trace = r.trace.as_ref().map_or(0, |t| {
             t.ops.capacity() * std::mem::size_of::<Op>() + t.values.capacity() * 8
         });
-        r.offsets.capacity() * 4 + r.parents.capacity() * 4 + r.partials.capacity() * 8 + trace
+        r.offsets.capacity() * 4
+            + r.parents.capacity() * 4
+            + r.partials.capacity() * 8
+            + r.dense.bytes_allocated()
+            + trace
     }
 
     /// Forgets every node, keeping the allocated memory for the next recording.
@@ -398,6 +461,7 @@ impl Tape {
         r.offsets.truncate(1);
         r.parents.clear();
         r.partials.clear();
+        r.dense.clear();
         if let Some(trace) = &mut r.trace {
             trace.ops.clear();
             trace.values.clear();
@@ -484,6 +548,12 @@ impl Tape {
             return None;
         }
         let (start, end) = (r.offsets[index] as usize, r.offsets[index + 1] as usize);
+        if start == end {
+            // A dense layer's output has its edges implied by its block.
+            if let Some(edges) = r.dense.edges(index) {
+                return Some(edges);
+            }
+        }
         Some(
             r.parents[start..end]
                 .iter()
@@ -527,17 +597,27 @@ impl Tape {
         // model's parameters sit there, so a step's sweep skips them all at once instead of
         // visiting thousands of empty edge lists. (`offsets` is sorted: binary search.)
         let first_with_edges = r.offsets.partition_point(|&o| o == 0).saturating_sub(1);
-        for i in (first_with_edges.min(n)..n).rev() {
-            let gi = g[i];
-            // A node whose adjoint is exactly zero has nothing to pass back. Skipping it also
-            // keeps an infinite partial behind a closed relu from turning 0 * inf into NaN.
-            if gi == 0.0 {
-                continue;
+        // Nodes lo..hi, from the top down.
+        let sweep = |lo: usize, hi: usize, g: &mut [f64]| {
+            for i in (lo.max(first_with_edges)..hi).rev() {
+                let gi = g[i];
+                // A node whose adjoint is exactly zero has nothing to pass back. Skipping it
+                // also keeps an infinite partial behind a closed relu from turning 0 * inf
+                // into NaN.
+                if gi == 0.0 {
+                    continue;
+                }
+                let (start, end) = (r.offsets[i] as usize, r.offsets[i + 1] as usize);
+                for (&parent, &partial) in r.parents[start..end].iter().zip(&r.partials[start..end])
+                {
+                    g[parent as usize] += partial * gi;
+                }
             }
-            let (start, end) = (r.offsets[i] as usize, r.offsets[i + 1] as usize);
-            for (&parent, &partial) in r.parents[start..end].iter().zip(&r.partials[start..end]) {
-                g[parent as usize] += partial * gi;
-            }
+        };
+        if r.dense.is_empty() {
+            sweep(0, n, g);
+        } else {
+            r.dense.sweep(n, g, sweep);
         }
     }
 }

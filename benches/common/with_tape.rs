@@ -75,8 +75,9 @@ pub struct W2 {
     moons: Moons,
     tape: Tape,
     grads: Gradients,
-    /// Peak of `tape.memory_bytes()`, nodes and edges of one step (filled by `train`).
-    pub stats: (usize, usize, usize),
+    /// Peak of `tape.memory_bytes()`, then nodes, edges and `bytes_used()` of one step (filled by
+    /// `train`).
+    pub stats: (usize, usize, usize, usize),
 }
 
 impl W2 {
@@ -91,7 +92,7 @@ impl W2 {
             moons: w2_moons(),
             tape: Tape::new(),
             grads: Gradients::new(),
-            stats: (0, 0, 0),
+            stats: (0, 0, 0, 0),
         }
     }
 
@@ -113,7 +114,12 @@ impl W2 {
             let reg_loss = l2(&bound.parameters(), W2_ALPHA).unwrap();
             let total = data_loss + reg_loss;
             total.backward_into(&mut self.grads);
-            self.stats = (tape.memory_bytes(), tape.len(), tape.edge_count());
+            self.stats = (
+                tape.memory_bytes(),
+                tape.len(),
+                tape.edge_count(),
+                tape.bytes_used(),
+            );
             let g = bound.gradients(&self.grads);
             Sgd::new(w2_learning_rate(k))
                 .unwrap()

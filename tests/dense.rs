@@ -1,0 +1,166 @@
+//! Dense layers recorded as blocks (untraced tapes) against the same layers recorded node by
+//! node (traced tapes) and against finite differences.
+
+mod common;
+
+use common::{close, config};
+use proptest::prelude::*;
+use tapegrad::check::{check_gradient, Tolerance};
+use tapegrad::{mse, Activation, Layer, Loss, Mlp, Neuron, Tape};
+
+fn activation() -> impl Strategy<Value = Activation> {
+    prop_oneof![
+        Just(Activation::Sigmoid),
+        Just(Activation::Tanh),
+        Just(Activation::Relu),
+        Just(Activation::Identity),
+    ]
+}
+
+/// A random MLP, one input and one target for it.
+fn case() -> impl Strategy<Value = (Mlp, Vec<f64>, Vec<f64>)> {
+    (
+        prop::collection::vec(1..=5usize, 2..=4),
+        activation(),
+        activation(),
+    )
+        .prop_flat_map(|(sizes, hidden, output)| {
+            let n: usize = sizes.windows(2).map(|w| (w[0] + 1) * w[1]).sum();
+            (
+                prop::collection::vec(-1.5..1.5f64, n),
+                prop::collection::vec(-2.0..2.0f64, sizes[0]),
+                prop::collection::vec(-1.0..1.0f64, *sizes.last().unwrap()),
+                Just((sizes, hidden, output)),
+            )
+        })
+        .prop_map(|(params, x, target, (sizes, hidden, output))| {
+            let model = Mlp::from_parameters(&sizes, hidden, output, &params).unwrap();
+            (model, x, target)
+        })
+}
+
+/// The loss's gradient with respect to the parameters and to the inputs, with the inputs
+/// recorded in reverse order (so the first layer's input nodes are not consecutive).
+fn gradients(tape: &Tape, model: &Mlp, x: &[f64], target: &[f64]) -> (f64, Vec<f64>, Vec<f64>) {
+    let reversed: Vec<f64> = x.iter().rev().copied().collect();
+    let vars = tape.vars(&reversed);
+    let inputs: Vec<_> = vars.iter().rev().copied().collect();
+    let bound = model.bind(tape);
+    let loss = mse(&bound.forward_values(&inputs).unwrap(), target).unwrap();
+    let grads = loss.backward();
+    let params = bound.gradients(&grads).to_vec();
+    let inputs = inputs.iter().map(|&v| grads[v]).collect();
+    (loss.value(), params, inputs)
+}
+
+proptest! {
+    #![proptest_config(config("proptest-regressions/dense.txt", 128))]
+
+    /// Blocks and node-by-node recording give the same loss and gradients, and the input
+    /// gradient (inputs listed out of order) passes finite differences.
+    #[test]
+    fn blocks_agree_with_nodes_and_finite_differences((model, x, target) in case()) {
+        let (loss, params, inputs) = gradients(&Tape::new(), &model, &x, &target);
+        let (loss_t, params_t, inputs_t) = gradients(&Tape::traced(), &model, &x, &target);
+        prop_assert_eq!(loss, loss_t);
+        for (a, b) in params.iter().zip(&params_t).chain(inputs.iter().zip(&inputs_t)) {
+            close(*a, *b, 1e-12, 1e-12)?;
+        }
+        let plain = |x: &[f64]| Loss::Mse.eval(&model.predict(x).unwrap(), &target).unwrap();
+        // relu kinks make finite differences meaningless right at them
+        let report = check_gradient(plain, &x, &inputs, Tolerance::default())
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let kinked = model.activations().contains(&Activation::Relu);
+        prop_assert!(report.passed() || kinked, "{}", report);
+    }
+}
+
+#[test]
+fn a_block_output_reports_its_implied_edges() {
+    // one tanh layer of two neurons over two recorded inputs
+    let layer = Layer::new(vec![
+        Neuron::new(vec![0.5, -1.5], 0.25, Activation::Tanh),
+        Neuron::new(vec![2.0, 0.75], -1.0, Activation::Tanh),
+    ])
+    .unwrap();
+    let (tape, traced) = (Tape::new(), Tape::traced());
+    let x = tape.vars(&[0.3, -0.7]);
+    let xt = traced.vars(&[0.3, -0.7]);
+    let out = layer.bind(&tape).forward_values(&x).unwrap();
+    let out_t = layer.bind(&traced).forward_values(&xt).unwrap();
+    for (a, a_t) in out.iter().zip(&out_t) {
+        assert_eq!(a.value(), a_t.value());
+        // traced: a = tanh(z), one edge (z, tanh'(z)); z has the affine edges
+        let act_edges = traced.edges(a_t.index()).unwrap();
+        let [(z, d)] = act_edges[..] else {
+            panic!("{act_edges:?}")
+        };
+        let expected: Vec<(usize, f64)> = (traced.edges(z).unwrap().iter())
+            .map(|&(p, partial)| (p, d * partial))
+            .collect();
+        // the leaves (inputs, then parameters) have the same indices on both tapes
+        assert_eq!(tape.edges(a.index()).unwrap(), expected);
+    }
+    assert_eq!(tape.edge_count(), 2 * (1 + 2 + 2));
+}
+
+#[test]
+fn backward_from_one_output_of_a_layer_ignores_the_others_and_later_passes() {
+    let model = Mlp::from_parameters(
+        &[2, 3],
+        Activation::Tanh,
+        Activation::Sigmoid,
+        &[0.1, 0.2, 0.3, -0.4, 0.5, -0.6, 0.7, 0.8, -0.9],
+    )
+    .unwrap();
+    for traced in [false, true] {
+        let tape = if traced { Tape::traced() } else { Tape::new() };
+        let bound = model.bind(&tape);
+        let out = bound.forward(&[1.0, -2.0]).unwrap();
+        let _later = bound.forward(&[3.0, 4.0]).unwrap();
+        let grads = out[1].backward();
+        let g = bound.gradients(&grads);
+        // d sigmoid(z1)/d params: only neuron 1's (w10, w11, b1) = s'(z1) * (x0, x1, 1)
+        let z1 = -0.4 * 1.0 + 0.5 * -2.0 - 0.6;
+        let s = 1.0 / (1.0 + f64::exp(-z1));
+        let ds = s * (1.0 - s);
+        let expected = [0.0, 0.0, 0.0, ds, -2.0 * ds, ds, 0.0, 0.0, 0.0];
+        for (a, b) in g.iter().zip(expected) {
+            assert!(
+                (a - b).abs() < 1e-15,
+                "traced {traced}: {g:?} vs {expected:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_recording_keeps_the_weights_it_was_made_with() {
+    let params = [0.5, -0.25, 0.1, 1.5, 0.75, -0.3, 0.2, -0.9, 0.05];
+    let mut model =
+        Mlp::from_parameters(&[2, 2, 1], Activation::Tanh, Activation::Identity, &params).unwrap();
+    let fresh = |m: &Mlp| {
+        let tape = Tape::new();
+        let bound = m.bind(&tape);
+        let x = tape.vars(&[0.4, -1.2]);
+        let loss = mse(&bound.forward_values(&x).unwrap(), &[0.5]).unwrap();
+        let grads = loss.backward();
+        (bound.gradients(&grads).to_vec(), grads[x[0]], grads[x[1]])
+    };
+    let before = fresh(&model);
+
+    let tape = Tape::new();
+    let x = tape.vars(&[0.4, -1.2]);
+    let (loss, first) = {
+        let bound = model.bind(&tape);
+        let loss = mse(&bound.forward_values(&x).unwrap(), &[0.5]).unwrap();
+        (loss, bound.parameters()[0])
+    };
+    model.parameters_mut().iter_mut().for_each(|p| *p *= -3.0);
+    assert_ne!(fresh(&model), before, "the change matters");
+    let grads = loss.backward();
+    let params_grads: Vec<f64> = (0..params.len())
+        .map(|k| grads.as_slice()[first.index() + k])
+        .collect();
+    assert_eq!((params_grads, grads[x[0]], grads[x[1]]), before);
+}
