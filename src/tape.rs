@@ -16,6 +16,10 @@
 //!
 //! Backward is one reverse loop, `grad[parent] += partial * grad[node]`: creation order is a
 //! topological order, so no sort and no recursion is needed.
+//!
+//! A dense layer recorded by a bound model is the exception: it is one block (see
+//! [`crate::dense`]) whose outputs are nodes without stored edges; the loop runs the block's
+//! backprop rule when it reaches them.
 
 use crate::dense::DenseBlocks;
 use std::cell::RefCell;
