@@ -54,7 +54,7 @@ fn gradients(tape: &Tape, model: &Mlp, x: &[f64], target: &[f64]) -> (f64, Vec<f
 }
 
 proptest! {
-    #![proptest_config(config("proptest-regressions/dense.txt", 128))]
+    #![proptest_config(config("proptest-regressions/prop_dense.txt", 128))]
 
     /// Blocks and node-by-node recording give the same loss and gradients, and the input
     /// gradient (inputs listed out of order) passes finite differences.
