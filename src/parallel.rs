@@ -3,7 +3,9 @@
 //!
 //! The batch is cut into fixed groups of [`GROUP`] consecutive samples, whatever the thread
 //! count. Each group is recorded on one tape and swept once, giving the gradient of the sum of
-//! its samples' losses; the threads share out whole groups. Each thread owns a [`Tape`] and
+//! its samples' losses. Each thread takes the next group nobody has taken until none is left
+//! (one atomic counter), so a thread that starts late or runs on a slower core does fewer
+//! groups instead of holding up the step. Each thread owns a [`Tape`] and
 //! scratch space, and keeps one [`Gradients`] buffer per group (all reused from step to step);
 //! the model is shared read-only. The threads are a persistent pool (rayon), started once per
 //! [`BatchGradient`]: starting scoped threads on every step cost 47-112 us here against about
@@ -22,6 +24,7 @@ use crate::nn::{Mlp, Scratch};
 use crate::tape::{Gradients, Op, Tape, Value};
 use crate::train::Dataset;
 use std::ops::Range;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// One thread's reusable workspace. Aligned to 128 bytes so that two threads' workspaces never
 /// share a cache line: every recorded node writes the tape's vector lengths and borrow flag.
@@ -37,23 +40,17 @@ struct Workspace {
 /// Samples per group: a group is recorded on one tape and swept once.
 pub(crate) const GROUP: usize = 8;
 
-/// One thread's results: each group's gradients (its parameters are the first
-/// `parameter_count` nodes of its recording) and loss sum. The buffers are kept between calls.
+/// One thread's results: for each group it took, the group's index, gradients (its parameters
+/// are the first `parameter_count` nodes of its recording) and loss sum. The buffers are kept
+/// between calls.
 #[derive(Debug, Default)]
 #[repr(align(128))]
 struct Rows {
+    groups: Vec<usize>,
     gradients: Vec<Gradients>,
     losses: Vec<f64>,
-    /// The error a pool thread's share ended with, if any.
-    failure: Option<Error>,
-}
-
-impl Rows {
-    /// The parameter gradients of this thread's groups, in group order.
-    fn parameter_rows(&self, p: usize) -> impl Iterator<Item = &[f64]> {
-        let groups = &self.gradients[..self.losses.len()];
-        groups.iter().map(move |g| &g.as_slice()[..p])
-    }
+    /// The group this thread's share stopped at, and why, if it failed.
+    failure: Option<(usize, Error)>,
 }
 
 /// Computes the mean gradient of a mini-batch with a fixed number of threads.
@@ -82,6 +79,8 @@ impl Rows {
 pub struct BatchGradient {
     spaces: Vec<Workspace>,
     rows: Vec<Rows>,
+    /// Which thread's row holds each group's gradient: (thread, slot).
+    order: Vec<(usize, usize)>,
     /// `None` for one thread: everything runs on the calling thread.
     pool: Option<rayon::ThreadPool>,
 }
@@ -122,6 +121,7 @@ impl BatchGradient {
         Ok(BatchGradient {
             spaces: (0..threads).map(|_| Workspace::default()).collect(),
             rows: (0..threads).map(|_| Rows::default()).collect(),
+            order: Vec::new(),
             pool,
         })
     }
@@ -147,7 +147,8 @@ impl BatchGradient {
     /// [`Error::InputSize`] / [`Error::TargetSize`] if the data does not fit the model,
     /// [`Error::SampleRange`] for an empty range or one past the end of the data, [`Error::ParameterCount`] if `grads` does not have one slot per
     /// parameter, and [`Error::NonFiniteLoss`] (epoch 0, the offending sample) if a sample's loss
-    /// is NaN or infinite; `grads` is then left unspecified.
+    /// is NaN or infinite: the first such sample of the earliest group that has one, whatever
+    /// the thread count. `grads` is then left unspecified.
     ///
     /// ```
     /// use tapegrad::{Activation, BatchGradient, Dataset, Loss, Mlp};
@@ -181,60 +182,68 @@ impl BatchGradient {
         let groups = batch.div_ceil(GROUP);
         let threads = self.spaces.len().min(groups);
         let (spaces, rows) = (&mut self.spaces[..threads], &mut self.rows[..threads]);
-        // Thread t takes groups [first(t), first(t + 1)); then each parameter column is summed
-        // over every group's row, in group order, and scaled.
-        let first = |t: usize| groups * t / threads;
+        // Each thread takes the next group not yet taken until none is left, so a thread that
+        // runs faster (or starts earlier) does more of them. Then each parameter column is
+        // summed over every group's row, in group order, and scaled.
+        let next = AtomicUsize::new(0);
         let scale = 1.0 / batch as f64;
-        let work = |(t, (space, rows)): (usize, (&mut Workspace, &mut Rows))| {
-            let group_samples = |g: usize| {
-                let start = samples.start + g * GROUP;
-                start..(start + GROUP).min(samples.end)
+        let work = |(space, rows): (&mut Workspace, &mut Rows)| {
+            let claim = || {
+                let g = next.fetch_add(1, Ordering::Relaxed);
+                (g < groups).then(|| {
+                    let start = samples.start + g * GROUP;
+                    (g, start..(start + GROUP).min(samples.end))
+                })
             };
-            space.group_gradients(
-                rows,
-                model,
-                data,
-                (first(t)..first(t + 1)).map(group_samples),
-                loss,
-            )
+            rows.failure = space
+                .group_gradients(rows, model, data, std::iter::from_fn(claim), loss)
+                .err();
         };
         match &self.pool {
             Some(pool) if threads > 1 => {
                 let work = &work;
-                let mut shares = spaces.iter_mut().zip(rows.iter_mut()).enumerate();
+                let mut shares = spaces.iter_mut().zip(rows.iter_mut());
                 let mine = shares.next();
-                let mut result = Ok(());
                 pool.in_place_scope(|scope| {
-                    for (t, (space, rows)) in shares {
-                        scope.spawn(move |_| {
-                            rows.failure = work((t, (space, &mut *rows))).err();
-                        });
+                    for share in shares {
+                        scope.spawn(move |_| work(share));
                     }
                     if let Some(share) = mine {
-                        result = work(share);
+                        work(share);
                     }
                 });
-                result?;
-                if let Some(e) = rows.iter_mut().find_map(|r| r.failure.take()) {
-                    return Err(e);
-                }
             }
-            _ => (spaces.iter_mut().zip(rows.iter_mut()))
-                .enumerate()
-                .try_for_each(work)?,
+            _ => (spaces.iter_mut().zip(rows.iter_mut())).for_each(work),
+        }
+        // The failure in the earliest group, whichever thread met it: groups are taken in
+        // order and a thread stops at its first failure, so every group before the earliest
+        // failing one was computed, and the error does not depend on the thread count.
+        let failed = rows.iter_mut().filter_map(|r| r.failure.take());
+        if let Some((_, e)) = failed.min_by_key(|(g, _)| *g) {
+            return Err(e);
+        }
+        // Where each group's row is: (thread, slot), by group index.
+        self.order.clear();
+        self.order.resize(groups, (0, 0));
+        for (t, r) in rows.iter().enumerate() {
+            for (slot, &g) in r.groups.iter().enumerate() {
+                self.order[g] = (t, slot);
+            }
         }
         // grads[c] = (row_0[c] + row_1[c] + ...) / batch, rows in group order. One row per group
         // (4 for a batch of 32): summing them here costs less than waking the pool a second time.
         grads.fill(0.0);
-        for row in rows.iter().flat_map(|r| r.parameter_rows(p)) {
+        let mut total = 0.0;
+        for &(t, slot) in &self.order {
+            let row = &rows[t].gradients[slot].as_slice()[..p];
             for (o, g) in grads.iter_mut().zip(row) {
                 *o += g;
             }
+            total += rows[t].losses[slot];
         }
         for o in grads.iter_mut() {
             *o *= scale;
         }
-        let total = (rows.iter()).fold(0.0, |s, r| r.losses.iter().fold(s, |s, l| s + l));
         Ok(scale * total)
     }
 }
@@ -247,11 +256,12 @@ impl Workspace {
         rows: &mut Rows,
         model: &Mlp,
         data: &Dataset,
-        groups: impl Iterator<Item = Range<usize>>,
+        groups: impl Iterator<Item = (usize, Range<usize>)>,
         loss: Loss,
-    ) -> Result<()> {
+    ) -> std::result::Result<(), (usize, Error)> {
+        rows.groups.clear();
         rows.losses.clear();
-        for (k, samples) in groups.enumerate() {
+        for (k, (group, samples)) in groups.enumerate() {
             // A fresh recording: the bound parameters are nodes 0..parameter_count.
             self.tape.clear();
             let tape = &self.tape;
@@ -259,17 +269,18 @@ impl Workspace {
             self.losses.clear();
             let mut sum = 0.0;
             for i in samples {
-                bound.record(None, data.input(i), &mut self.scratch)?;
+                (bound.record(None, data.input(i), &mut self.scratch)).map_err(|e| (group, e))?;
                 let s = &self.scratch;
                 let (node, value) = tape.with_records(|r| {
                     loss.record(r, s.output_nodes(), s.output_values(), data.target(i))
                 });
                 if !value.is_finite() {
-                    return Err(Error::NonFiniteLoss {
+                    let e = Error::NonFiniteLoss {
                         epoch: 0,
                         sample: i,
                         loss: value,
-                    });
+                    };
+                    return Err((group, e));
                 }
                 self.losses.push(node);
                 sum += value;
@@ -286,6 +297,7 @@ impl Workspace {
                 rows.gradients.push(Gradients::new());
             }
             Value::new(tape, node, sum).backward_into(&mut rows.gradients[k]);
+            rows.groups.push(group);
             rows.losses.push(sum);
         }
         Ok(())

@@ -217,12 +217,11 @@ fn batch_gradient_rejects_bad_arguments() {
 }
 
 #[test]
-fn batch_gradient_reports_failures_from_every_threads_share() {
-    // 24 samples = 3 groups of 8; with 2 threads the calling thread takes group 0 and the pool
-    // thread groups 1 and 2. Sample 20 (the pool thread's share) overflowing the squared error
-    // is reported; with sample 3 (the caller's share) overflowing too, sample 3 is named; and
-    // no failure lingers: the next call on good data succeeds with the same gradient as a
-    // fresh one-thread BatchGradient.
+fn batch_gradient_reports_the_earliest_failure_whatever_the_thread_count() {
+    // 24 samples = 3 groups of 8, taken by whichever thread is free. Whatever thread meets a
+    // failure, the error names the first bad sample of the earliest failing group, for any
+    // thread count and on every repetition; and no failure lingers: the next call on good
+    // data succeeds with the same gradient as a fresh one-thread BatchGradient.
     let model = Mlp::from_parameters(
         &[1, 1],
         Activation::Identity,
@@ -232,34 +231,41 @@ fn batch_gradient_reports_failures_from_every_threads_share() {
     .unwrap();
     let xs: Vec<[f64; 1]> = (0..24).map(|i| [i as f64]).collect();
     let ys: Vec<[f64; 1]> = (0..24).map(|_| [0.0]).collect();
-    let mut bad_xs = xs.clone();
-    bad_xs[20] = [1e200];
-    let pool_share_bad = Dataset::new(&bad_xs, &ys).unwrap();
-    bad_xs[3] = [1e200];
-    let both_bad = Dataset::new(&bad_xs, &ys).unwrap();
     let good = Dataset::new(&xs[..16], &ys[..16]).unwrap();
-    let mut b = BatchGradient::new(2).unwrap();
-    let mut g = [0.0; 2];
-    assert!(matches!(
-        b.mean_gradient(&model, &pool_share_bad, 0..24, Loss::Mse, &mut g),
-        Err(Error::NonFiniteLoss { sample: 20, .. })
-    ));
-    assert!(matches!(
-        b.mean_gradient(&model, &both_bad, 0..24, Loss::Mse, &mut g),
-        Err(Error::NonFiniteLoss { sample: 3, .. })
-    ));
-    let loss = b
-        .mean_gradient(&model, &good, 0..16, Loss::Mse, &mut g)
-        .unwrap();
     let mut expected = [0.0; 2];
     let expected_loss = BatchGradient::new(1)
         .unwrap()
         .mean_gradient(&model, &good, 0..16, Loss::Mse, &mut expected)
         .unwrap();
-    assert_eq!((loss, g), (expected_loss, expected));
+    // (samples overflowing the squared error, the sample the error must name)
+    let cases: [(&[usize], usize); 4] =
+        [(&[20], 20), (&[3, 20], 3), (&[20, 12], 12), (&[21, 20], 20)];
+    for threads in 1..=3 {
+        let mut b = BatchGradient::new(threads).unwrap();
+        let mut g = [0.0; 2];
+        for _ in 0..20 {
+            for (bad, named) in cases {
+                let mut bad_xs = xs.clone();
+                for &i in bad {
+                    bad_xs[i] = [1e200];
+                }
+                let data = Dataset::new(&bad_xs, &ys).unwrap();
+                match b.mean_gradient(&model, &data, 0..24, Loss::Mse, &mut g) {
+                    Err(Error::NonFiniteLoss { sample, .. }) => {
+                        assert_eq!(sample, named, "{threads} threads, bad samples {bad:?}");
+                    }
+                    other => panic!("{threads} threads, bad samples {bad:?}: {other:?}"),
+                }
+            }
+            let loss = b
+                .mean_gradient(&model, &good, 0..16, Loss::Mse, &mut g)
+                .unwrap();
+            assert_eq!((loss, g), (expected_loss, expected));
+        }
+    }
     // d/dw mean (w x)^2 = mean 2 w x^2 = 2 * (0 + 1 + ... + 225) / 16 at w = 1
     let sum_sq: f64 = (0..16).map(|i| (i * i) as f64).sum();
-    assert_eq!(g[0], 2.0 * sum_sq / 16.0);
+    assert_eq!(expected[0], 2.0 * sum_sq / 16.0);
 }
 
 #[test]
