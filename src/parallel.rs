@@ -5,14 +5,16 @@
 //! count. Each group is recorded on one tape and swept once, giving the gradient of the sum of
 //! its samples' losses. Each thread takes the next group nobody has taken until none is left
 //! (one atomic counter), so a thread that starts late or runs on a slower core does fewer
-//! groups instead of holding up the step. Each thread owns a [`Tape`] and
-//! scratch space, and keeps one [`Gradients`] buffer per group (all reused from step to step);
-//! the model is shared read-only. The threads are a persistent pool (rayon), started once per
-//! [`BatchGradient`]: starting scoped threads on every step cost 47-112 us here against about
-//! 10 us for waking a pool, and a two-thread W4 step is ~300 us. A group's gradient does not
-//! depend on which thread computed it; the group gradients are then summed in group order,
-//! `((g0 + g1) + g2) + ...`, and scaled by
-//! `1 / batch`: a fixed reduction order, so 1, 2 or 16 threads give identical bits.
+//! groups instead of holding up the step. When all groups are done, each thread sums its own
+//! range of parameter columns over the group rows, in group order, `((g0 + g1) + g2) + ...`,
+//! and scales them by `1 / batch`: a fixed reduction order, so 1, 2 or 16 threads give
+//! identical bits. Threads wait for the last group by spinning (then yielding), not sleeping:
+//! waking a sleeping thread costs about 10 us here, against tens of microseconds per group.
+//!
+//! Each thread owns a [`Tape`] and scratch space; each group keeps its gradient row (all
+//! reused from step to step); the model is shared read-only. The threads are a persistent pool
+//! (rayon), started once per [`BatchGradient`]: starting scoped threads on every step cost
+//! 47-112 us here against about 10 us for waking a pool, for a two-thread W4 step of 110-170 us.
 //!
 //! Groups rather than single samples: a sweep and a gradient row cost one pass over every
 //! parameter, which for W4 (3466 parameters, 32 samples) was a quarter of the work when paid
@@ -24,7 +26,8 @@ use crate::nn::{Mlp, Scratch};
 use crate::tape::{Gradients, Op, Tape, Value};
 use crate::train::Dataset;
 use std::ops::Range;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 /// One thread's reusable workspace. Aligned to 128 bytes so that two threads' workspaces never
 /// share a cache line: every recorded node writes the tape's vector lengths and borrow flag.
@@ -35,22 +38,29 @@ struct Workspace {
     scratch: Scratch,
     /// The loss nodes of the group being recorded.
     losses: Vec<u32>,
+    /// The group this thread stopped at, and why, if it failed.
+    failure: Option<(usize, Error)>,
 }
 
 /// Samples per group: a group is recorded on one tape and swept once.
 pub(crate) const GROUP: usize = 8;
 
-/// One thread's results: for each group it took, the group's index, gradients (its parameters
-/// are the first `parameter_count` nodes of its recording) and loss sum. The buffers are kept
-/// between calls.
+/// One group's result: the gradients of its recording (the parameters are its first
+/// `parameter_count` nodes) and the sum of its samples' losses. Kept between calls.
 #[derive(Debug, Default)]
-#[repr(align(128))]
-struct Rows {
-    groups: Vec<usize>,
-    gradients: Vec<Gradients>,
-    losses: Vec<f64>,
-    /// The group this thread's share stopped at, and why, if it failed.
-    failure: Option<(usize, Error)>,
+struct GroupRow {
+    gradients: Gradients,
+    loss: f64,
+}
+
+/// How far a call has got, shared by its threads.
+struct Progress {
+    /// The next group nobody has taken.
+    next: AtomicUsize,
+    /// Groups finished.
+    done: AtomicUsize,
+    /// Whether a group failed (then nobody takes more, and nobody reduces).
+    failed: AtomicBool,
 }
 
 /// Computes the mean gradient of a mini-batch with a fixed number of threads.
@@ -78,9 +88,8 @@ struct Rows {
 #[derive(Debug)]
 pub struct BatchGradient {
     spaces: Vec<Workspace>,
-    rows: Vec<Rows>,
-    /// Which thread's row holds each group's gradient: (thread, slot).
-    order: Vec<(usize, usize)>,
+    /// One row per group, whichever thread computes it.
+    rows: Vec<Mutex<GroupRow>>,
     /// `None` for one thread: everything runs on the calling thread.
     pool: Option<rayon::ThreadPool>,
 }
@@ -120,8 +129,7 @@ impl BatchGradient {
         };
         Ok(BatchGradient {
             spaces: (0..threads).map(|_| Workspace::default()).collect(),
-            rows: (0..threads).map(|_| Rows::default()).collect(),
-            order: Vec::new(),
+            rows: Vec::new(),
             pool,
         })
     }
@@ -181,125 +189,196 @@ impl BatchGradient {
         let batch = samples.len();
         let groups = batch.div_ceil(GROUP);
         let threads = self.spaces.len().min(groups);
-        let (spaces, rows) = (&mut self.spaces[..threads], &mut self.rows[..threads]);
-        // Each thread takes the next group not yet taken until none is left, so a thread that
-        // runs faster (or starts earlier) does more of them. Then each parameter column is
-        // summed over every group's row, in group order, and scaled.
-        let next = AtomicUsize::new(0);
-        let scale = 1.0 / batch as f64;
-        let work = |(space, rows): (&mut Workspace, &mut Rows)| {
-            let claim = || {
-                let g = next.fetch_add(1, Ordering::Relaxed);
-                (g < groups).then(|| {
-                    let start = samples.start + g * GROUP;
-                    (g, start..(start + GROUP).min(samples.end))
-                })
-            };
-            rows.failure = space
-                .group_gradients(rows, model, data, std::iter::from_fn(claim), loss)
-                .err();
+        if self.rows.len() < groups {
+            self.rows.resize_with(groups, Mutex::default);
+        }
+        let rows = &self.rows[..groups];
+        // Each thread takes the next group nobody has taken until none is left, so a thread
+        // that starts late or runs on a slower core does fewer groups. When every group is
+        // done, thread t sums its own range of parameter columns over the group rows, in group
+        // order, and scales them: the same bits whichever thread computed a group or sums a
+        // column.
+        let progress = Progress {
+            next: AtomicUsize::new(0),
+            done: AtomicUsize::new(0),
+            failed: AtomicBool::new(false),
         };
+        let scale = 1.0 / batch as f64;
+        let work = |space: &mut Workspace, columns: &mut [f64], first_column: usize| {
+            let _unblock = Unblock(&progress.failed);
+            space.failure = space
+                .take_groups(rows, model, data, &samples, loss, &progress)
+                .err();
+            if space.failure.is_some() {
+                progress.failed.store(true, Ordering::Relaxed);
+            } else if progress.wait_for(groups) {
+                sum_columns(rows, columns, first_column, scale);
+            }
+        };
+        // Column ranges: thread t sums columns [p * t / threads, p * (t + 1) / threads).
+        let mut rest = &mut grads[..];
+        let mut shares = self.spaces[..threads]
+            .iter_mut()
+            .enumerate()
+            .map(|(t, space)| {
+                let (start, end) = (p * t / threads, p * (t + 1) / threads);
+                let (columns, tail) = std::mem::take(&mut rest).split_at_mut(end - start);
+                rest = tail;
+                (space, columns, start)
+            });
+        let work = &work;
         match &self.pool {
             Some(pool) if threads > 1 => {
-                let work = &work;
-                let mut shares = spaces.iter_mut().zip(rows.iter_mut());
                 let mine = shares.next();
                 pool.in_place_scope(|scope| {
-                    for share in shares {
-                        scope.spawn(move |_| work(share));
+                    for (space, columns, first) in shares {
+                        scope.spawn(move |_| work(space, columns, first));
                     }
-                    if let Some(share) = mine {
-                        work(share);
+                    if let Some((space, columns, first)) = mine {
+                        work(space, columns, first);
                     }
                 });
             }
-            _ => (spaces.iter_mut().zip(rows.iter_mut())).for_each(work),
+            _ => shares.for_each(|(space, columns, first)| work(space, columns, first)),
         }
         // The failure in the earliest group, whichever thread met it: groups are taken in
-        // order and a thread stops at its first failure, so every group before the earliest
-        // failing one was computed, and the error does not depend on the thread count.
-        let failed = rows.iter_mut().filter_map(|r| r.failure.take());
+        // order, nobody takes more after a failure, and a thread finishes every group it took
+        // unless it fails in it, so every group before the earliest failing one was computed.
+        let failed = self.spaces.iter_mut().filter_map(|s| s.failure.take());
         if let Some((_, e)) = failed.min_by_key(|(g, _)| *g) {
             return Err(e);
         }
-        // Where each group's row is: (thread, slot), by group index.
-        self.order.clear();
-        self.order.resize(groups, (0, 0));
-        for (t, r) in rows.iter().enumerate() {
-            for (slot, &g) in r.groups.iter().enumerate() {
-                self.order[g] = (t, slot);
-            }
-        }
-        // grads[c] = (row_0[c] + row_1[c] + ...) / batch, rows in group order. One row per group
-        // (4 for a batch of 32): summing them here costs less than waking the pool a second time.
-        grads.fill(0.0);
-        let mut total = 0.0;
-        for &(t, slot) in &self.order {
-            let row = &rows[t].gradients[slot].as_slice()[..p];
-            for (o, g) in grads.iter_mut().zip(row) {
-                *o += g;
-            }
-            total += rows[t].losses[slot];
-        }
-        for o in grads.iter_mut() {
-            *o *= scale;
-        }
+        let total = rows.iter().fold(0.0, |s, r| s + lock(r).loss);
         Ok(scale * total)
     }
 }
 
+impl Progress {
+    /// Waits until `groups` groups are done (true) or one has failed (false). A group takes
+    /// tens of microseconds, so the wait spins rather than sleeps, which would cost about 10 us
+    /// to wake from here; after a few spins it yields, in case the thread it waits for shares
+    /// this core.
+    fn wait_for(&self, groups: usize) -> bool {
+        let mut spins = 0u32;
+        loop {
+            if self.done.load(Ordering::Acquire) == groups {
+                return true;
+            }
+            if self.failed.load(Ordering::Relaxed) {
+                return false;
+            }
+            if spins < 64 {
+                spins += 1;
+                std::hint::spin_loop();
+            } else {
+                std::thread::yield_now();
+            }
+        }
+    }
+}
+
+/// Marks the call failed if its thread unwinds, so that no other thread waits for it forever.
+struct Unblock<'a>(&'a AtomicBool);
+
+impl Drop for Unblock<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+/// `columns[c] = scale * (row_0[first + c] + row_1[first + c] + ...)`, rows in group order.
+fn sum_columns(rows: &[Mutex<GroupRow>], columns: &mut [f64], first: usize, scale: f64) {
+    columns.fill(0.0);
+    for row in rows {
+        let row = lock(row);
+        let g = &row.gradients.as_slice()[first..first + columns.len()];
+        for (o, v) in columns.iter_mut().zip(g) {
+            *o += v;
+        }
+    }
+    for o in columns.iter_mut() {
+        *o *= scale;
+    }
+}
+
+/// Locks a group row. A row is only written by the thread that took its group, so a poisoned
+/// lock (a panic in another thread while writing) leaves nothing worth protecting.
+fn lock(row: &Mutex<GroupRow>) -> std::sync::MutexGuard<'_, GroupRow> {
+    row.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 impl Workspace {
-    /// Records and sweeps each group of samples on a fresh recording of this tape, keeping one
-    /// gradient row (of the sum of the group's losses) and one loss sum per group in `rows`.
-    fn group_gradients(
+    /// Takes groups until none is left (or one fails), recording and sweeping each on a fresh
+    /// recording of this tape, and writes its gradient row and loss sum into `rows`.
+    fn take_groups(
         &mut self,
-        rows: &mut Rows,
+        rows: &[Mutex<GroupRow>],
         model: &Mlp,
         data: &Dataset,
-        groups: impl Iterator<Item = (usize, Range<usize>)>,
+        samples: &Range<usize>,
         loss: Loss,
+        progress: &Progress,
     ) -> std::result::Result<(), (usize, Error)> {
-        rows.groups.clear();
-        rows.losses.clear();
-        for (k, (group, samples)) in groups.enumerate() {
-            // A fresh recording: the bound parameters are nodes 0..parameter_count.
-            self.tape.clear();
-            let tape = &self.tape;
-            let bound = model.bind(tape);
-            self.losses.clear();
-            let mut sum = 0.0;
-            for i in samples {
-                (bound.record(None, data.input(i), &mut self.scratch)).map_err(|e| (group, e))?;
-                let s = &self.scratch;
-                let (node, value) = tape.with_records(|r| {
-                    loss.record(r, s.output_nodes(), s.output_values(), data.target(i))
-                });
-                if !value.is_finite() {
-                    let e = Error::NonFiniteLoss {
-                        epoch: 0,
-                        sample: i,
-                        loss: value,
-                    };
-                    return Err((group, e));
-                }
-                self.losses.push(node);
-                sum += value;
+        loop {
+            if progress.failed.load(Ordering::Relaxed) {
+                return Ok(());
             }
-            // s = l_0 + l_1 + ...;  ds/dl_i = 1
-            let losses = &self.losses;
-            let node = tape.with_records(|r| {
-                for &l in losses {
-                    r.edge(l, 1.0);
-                }
-                r.finish(Op::Sum, sum)
-            });
-            if rows.gradients.len() == k {
-                rows.gradients.push(Gradients::new());
+            let g = progress.next.fetch_add(1, Ordering::Relaxed);
+            if g >= rows.len() {
+                return Ok(());
             }
-            Value::new(tape, node, sum).backward_into(&mut rows.gradients[k]);
-            rows.groups.push(group);
-            rows.losses.push(sum);
+            let start = samples.start + g * GROUP;
+            let group = start..(start + GROUP).min(samples.end);
+            self.group(&mut lock(&rows[g]), model, data, group, loss)
+                .map_err(|e| (g, e))?;
+            progress.done.fetch_add(1, Ordering::Release);
         }
+    }
+
+    /// Records and sweeps one group: `row` gets the gradient of the sum of its losses.
+    fn group(
+        &mut self,
+        row: &mut GroupRow,
+        model: &Mlp,
+        data: &Dataset,
+        samples: Range<usize>,
+        loss: Loss,
+    ) -> Result<()> {
+        // A fresh recording: the bound parameters are nodes 0..parameter_count.
+        self.tape.clear();
+        let tape = &self.tape;
+        let bound = model.bind(tape);
+        self.losses.clear();
+        let mut sum = 0.0;
+        for i in samples {
+            bound.record(None, data.input(i), &mut self.scratch)?;
+            let s = &self.scratch;
+            let (node, value) = tape.with_records(|r| {
+                loss.record(r, s.output_nodes(), s.output_values(), data.target(i))
+            });
+            if !value.is_finite() {
+                return Err(Error::NonFiniteLoss {
+                    epoch: 0,
+                    sample: i,
+                    loss: value,
+                });
+            }
+            self.losses.push(node);
+            sum += value;
+        }
+        // s = l_0 + l_1 + ...;  ds/dl_i = 1
+        let losses = &self.losses;
+        let node = tape.with_records(|r| {
+            for &l in losses {
+                r.edge(l, 1.0);
+            }
+            r.finish(Op::Sum, sum)
+        });
+        Value::new(tape, node, sum).backward_into(&mut row.gradients);
+        row.loss = sum;
         Ok(())
     }
 }
