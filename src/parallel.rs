@@ -61,6 +61,8 @@ struct Progress {
     done: AtomicUsize,
     /// Whether a group failed (then nobody takes more, and nobody reduces).
     failed: AtomicBool,
+    /// Threads whose part (groups and columns) is over.
+    finished: AtomicUsize,
 }
 
 /// Computes the mean gradient of a mini-batch with a fixed number of threads.
@@ -202,6 +204,7 @@ impl BatchGradient {
             next: AtomicUsize::new(0),
             done: AtomicUsize::new(0),
             failed: AtomicBool::new(false),
+            finished: AtomicUsize::new(0),
         };
         let scale = 1.0 / batch as f64;
         let work = |space: &mut Workspace, columns: &mut [f64], first_column: usize| {
@@ -211,9 +214,10 @@ impl BatchGradient {
                 .err();
             if space.failure.is_some() {
                 progress.failed.store(true, Ordering::Relaxed);
-            } else if progress.wait_for(groups) {
+            } else if progress.wait_for(&progress.done, groups) {
                 sum_columns(rows, columns, first_column, scale);
             }
+            progress.finished.fetch_add(1, Ordering::Release);
         };
         // Column ranges: thread t sums columns [p * t / threads, p * (t + 1) / threads).
         let mut rest = &mut grads[..];
@@ -237,6 +241,9 @@ impl BatchGradient {
                     if let Some((space, columns, first)) = mine {
                         work(space, columns, first);
                     }
+                    // Spin until the pool's parts are over too, so that leaving the scope
+                    // does not go to sleep on them.
+                    progress.wait_for(&progress.finished, threads);
                 });
             }
             _ => shares.for_each(|(space, columns, first)| work(space, columns, first)),
@@ -254,14 +261,14 @@ impl BatchGradient {
 }
 
 impl Progress {
-    /// Waits until `groups` groups are done (true) or one has failed (false). A group takes
-    /// tens of microseconds, so the wait spins rather than sleeps, which would cost about 10 us
-    /// to wake from here; after a few spins it yields, in case the thread it waits for shares
-    /// this core.
-    fn wait_for(&self, groups: usize) -> bool {
+    /// Waits until `counter` reaches `target` (true) or a group has failed (false). What it
+    /// waits for takes microseconds to tens of microseconds, so the wait spins rather than
+    /// sleeps, which would cost about 10 us to wake from here; after a few spins it yields, in
+    /// case the thread it waits for shares this core.
+    fn wait_for(&self, counter: &AtomicUsize, target: usize) -> bool {
         let mut spins = 0u32;
         loop {
-            if self.done.load(Ordering::Acquire) == groups {
+            if counter.load(Ordering::Acquire) == target {
                 return true;
             }
             if self.failed.load(Ordering::Relaxed) {
