@@ -195,14 +195,24 @@ impl HandMlp {
             let params = &self.params[start..end];
             let grads = &mut self.grads[start..end];
             for j in 0..nout {
-                // dL/dz_j = dL/da_j * act'(a_j)
+                // dL/dz_j = dL/da_j * act'(a_j); a closed ReLU (or a zero error) adds nothing
                 let dz = d_out[j] * act.derivative(output[j]);
+                if dz == 0.0 {
+                    continue;
+                }
                 let w = &params[j * (nin + 1)..j * (nin + 1) + nin];
                 let g = &mut grads[j * (nin + 1)..(j + 1) * (nin + 1)];
-                // dL/dw_ji = dz_j * x_i, dL/db_j = dz_j, dL/dx_i += dz_j * w_ji
-                for ((g, x), (d, w)) in g.iter_mut().zip(input).zip(d_in.iter_mut().zip(w)) {
-                    *g += dz * x;
-                    *d += dz * w;
+                // dL/dw_ji = dz_j * x_i, dL/db_j = dz_j, dL/dx_i += dz_j * w_ji (not needed for
+                // the first layer, whose inputs are data)
+                if l == 0 {
+                    for (g, x) in g.iter_mut().zip(input) {
+                        *g += dz * x;
+                    }
+                } else {
+                    for ((g, x), (d, w)) in g.iter_mut().zip(input).zip(d_in.iter_mut().zip(w)) {
+                        *g += dz * x;
+                        *d += dz * w;
+                    }
                 }
                 g[nin] += dz;
             }
