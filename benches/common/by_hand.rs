@@ -166,14 +166,19 @@ impl HandMlp {
             let (nin, act) = (self.sizes[l], self.act(l));
             let (before, after) = self.acts.split_at_mut(l + 1);
             let (input, out) = (&before[l], &mut after[0]);
+            // All pre-activations first, then the activations: a libm call between two
+            // neurons' chains of additions keeps the CPU from overlapping them.
             for a in out.iter_mut() {
                 let p = &self.params[offset..offset + nin + 1];
                 let mut z = p[nin];
                 for (w, x) in p[..nin].iter().zip(input) {
                     z += w * x;
                 }
-                *a = act.apply(z);
+                *a = z;
                 offset += nin + 1;
+            }
+            for a in out.iter_mut() {
+                *a = act.apply(*a);
             }
         }
         &self.acts[self.sizes.len() - 1]
