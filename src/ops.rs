@@ -427,7 +427,7 @@ impl Tape {
 
     /// One node for the dot product `a0 b0 + a1 b1 + ...` (accumulated left to right). The
     /// derivative with respect to `ak` is `bk` and, when `b` holds values, with respect to `bk`
-    /// it is `ak`. A neuron's weighted sum is one such node, not 2n.
+    /// it is `ak`. On a traced tape, a neuron's weighted sum is one such node, not 2n.
     ///
     /// # Panics
     ///

@@ -72,7 +72,7 @@ pub enum Op {
     Powi,
     /// [`Tape::sum`].
     Sum,
-    /// [`Tape::dot`], and a neuron's weighted sum `b + w . x`.
+    /// [`Tape::dot`], and (on a traced tape) a neuron's weighted sum `b + w . x`.
     Dot,
     /// A fused loss node such as [`mse`](crate::mse).
     Loss,
