@@ -513,13 +513,20 @@ impl Trainer {
                 shuffle(&mut order);
             }
             (self.correct, self.counted) = (0, 0);
+            // The mean of the step losses: their sum over the count, or, if the sum of finite
+            // losses overflows, the sum of each over the count (never above the largest).
             let mut total = 0.0;
+            let mut scaled = 0.0;
+            let per_epoch = order.chunks(batch).len() as f64;
             let mut steps = 0;
             for chunk in order.chunks(batch) {
                 let result =
                     self.step_unchecked(model, optimizer, data, chunk.iter().copied(), epoch);
                 match result {
-                    Ok(loss) => total += loss,
+                    Ok(loss) => {
+                        total += loss;
+                        scaled += loss / per_epoch;
+                    }
                     Err(e) => {
                         if matches!(e, Error::NonFiniteLoss { .. }) && self.has_last_good {
                             model.parameters_mut().copy_from_slice(&self.last_good);
@@ -532,7 +539,11 @@ impl Trainer {
             }
             summary.epochs += 1;
             summary.steps += steps;
-            summary.last_loss = total / steps as f64;
+            summary.last_loss = if total.is_finite() {
+                total / steps as f64
+            } else {
+                scaled
+            };
             let accuracy = (self.counted > 0).then(|| self.correct as f64 / self.counted as f64);
             on_epoch(&EpochReport {
                 epoch,

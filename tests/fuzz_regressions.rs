@@ -35,3 +35,33 @@ fn mlp_dataset_wider_than_the_model_is_an_error_not_a_change() {
     assert!(matches!(err, Error::InputSize { .. }), "{err}");
     assert_eq!(model.parameters(), &[10.3, -12.8]);
 }
+
+/// `fuzz/fuzz_targets/mlp.rs`, crash-3489975285dc168742eafdd8fe5bda539fd3eba7: every step's
+/// loss was finite, but the epoch's reported mean was `inf`, because the sum of the step
+/// losses overflowed before the division. The mean of finite numbers is at most the largest of
+/// them; the report now says so. Here: two samples with loss 1e308 each (their sum is inf),
+/// and a learning rate so small that the parameters barely move.
+#[test]
+fn mlp_epoch_mean_of_huge_finite_losses_is_finite() {
+    let mut model = Mlp::from_parameters(
+        &[1, 1],
+        Activation::Identity,
+        Activation::Identity,
+        &[1e150, 0.0],
+    )
+    .unwrap();
+    // o = 1e150 * 1e4 = 1e154, loss (o - 0)^2 = 1e308; dL/dw = 2 o x = 2e158 (finite)
+    let data = Dataset::new(&[[1e4], [1e4]], &[[0.0], [0.0]]).unwrap();
+    let mut sgd = Sgd::new(1e-300).unwrap();
+    let mut trainer = Trainer::new(TrainConfig::default().epochs(1).batch_size(1)).unwrap();
+    let mut reported = Vec::new();
+    let summary = trainer
+        .fit(&mut model, &mut sgd, &data, |r| reported.push(r.loss))
+        .unwrap();
+    assert_eq!(reported.len(), 1);
+    let mean = reported[0];
+    assert!(mean.is_finite(), "{mean}");
+    // both losses are 1e308 to within the tiny update: so is their mean
+    assert!((mean / 1e308 - 1.0).abs() < 1e-12, "{mean}");
+    assert_eq!(summary.last_loss, mean);
+}
