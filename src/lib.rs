@@ -76,6 +76,12 @@
 //! so the reverse sweep is one loop from the output down to the first node:
 //! `grad[parent] += partial * grad[node]`. No recursion, no sort, no closures. See
 //! [`ops`] for each op's rule and its behaviour at the edges (sigmoid at +-1000, `ln 0`, overflow).
+//!
+//! A bound model's dense layers are the exception: on an ordinary tape each layer of a forward
+//! pass is one block that stores its inputs and each neuron's activation derivative, and the
+//! sweep runs the hand-written backprop rule when it reaches the layer's outputs
+//! (`g_j = grad[a_j] * act'(z_j)`, `grad[w_jk] += g_j x_k`, `grad[x_k] += g_j w_jk`). A
+//! [traced](Tape::traced) tape records them node by node instead; both give the same bits.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
