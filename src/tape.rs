@@ -195,18 +195,24 @@ impl Records {
 
     /// Records `n` leaves at once and returns the index of the first.
     pub(crate) fn leaves(&mut self, values: impl ExactSizeIterator<Item = f64>) -> u32 {
+        let n = values.len();
+        let first = self.edgeless_nodes(n);
+        if let Some(trace) = &mut self.trace {
+            trace.ops.extend(std::iter::repeat_n(Op::Leaf, n));
+            trace.values.extend(values);
+        }
+        first
+    }
+
+    /// Appends `n` nodes without stored edges; returns the first one's index.
+    fn edgeless_nodes(&mut self, n: usize) -> u32 {
         let first = self.len() as u32;
         let end = self.parents.len() as u32;
-        let n = values.len();
         assert!(
             self.len() + n < u32::MAX as usize,
             "tapegrad: tape is full (at most 2^32 - 1 nodes and edges)"
         );
         self.offsets.extend(std::iter::repeat_n(end, n));
-        if let Some(trace) = &mut self.trace {
-            trace.ops.extend(std::iter::repeat_n(Op::Leaf, n));
-            trace.values.extend(values);
-        }
         first
     }
 
@@ -238,14 +244,7 @@ impl Records {
             !self.is_traced(),
             "a traced tape records layers node by node"
         );
-        let first = self.len() as u32;
-        let end = self.parents.len() as u32;
-        let n = derivatives.len();
-        assert!(
-            self.len() + n < u32::MAX as usize,
-            "tapegrad: tape is full (at most 2^32 - 1 nodes and edges)"
-        );
-        self.offsets.extend(std::iter::repeat_n(end, n));
+        let first = self.edgeless_nodes(derivatives.len());
         self.dense.record(
             first,
             params_first,
