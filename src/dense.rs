@@ -194,15 +194,13 @@ impl DenseBlocks {
         let p = block.params_first as usize + j * width;
         let mut edges = vec![(p + inputs, d)];
         edges.extend(x.iter().enumerate().map(|(k, xk)| (p + k, d * xk)));
-        let nodes: Vec<usize> = match block.input_nodes {
-            BlockInputs::Constants => Vec::new(),
-            BlockInputs::Range(first) => (first as usize..first as usize + inputs).collect(),
-            BlockInputs::Listed(at) => self.nodes[at..at + inputs]
-                .iter()
-                .map(|&n| n as usize)
-                .collect(),
+        let node = |k: usize| match block.input_nodes {
+            BlockInputs::Constants => None,
+            BlockInputs::Range(first) => Some(first as usize + k),
+            BlockInputs::Listed(at) => Some(self.nodes[at + k] as usize),
         };
-        edges.extend(nodes.into_iter().zip(row).map(|(node, w)| (node, d * w)));
+        let input_edges = row[..inputs].iter().enumerate();
+        edges.extend(input_edges.filter_map(|(k, w)| node(k).map(|n| (n, d * w))));
         Some(edges)
     }
 

@@ -6,7 +6,7 @@ mod common;
 use common::config;
 use proptest::prelude::*;
 use tapegrad::check::{check_gradient, Tolerance};
-use tapegrad::{mse, Activation, Layer, Loss, Mlp, Neuron, Tape};
+use tapegrad::{mse, Activation, Layer, Loss, Mlp, Neuron, Tape, Value};
 
 fn activation() -> impl Strategy<Value = Activation> {
     prop_oneof![
@@ -78,31 +78,49 @@ proptest! {
 
 #[test]
 fn a_block_output_reports_its_implied_edges() {
-    // one tanh layer of two neurons over two recorded inputs
+    // one tanh layer of two neurons over two recorded inputs, given in order (consecutive
+    // nodes) and reversed (listed nodes)
     let layer = Layer::new(vec![
         Neuron::new(vec![0.5, -1.5], 0.25, Activation::Tanh),
         Neuron::new(vec![2.0, 0.75], -1.0, Activation::Tanh),
     ])
     .unwrap();
-    let (tape, traced) = (Tape::new(), Tape::traced());
-    let x = tape.vars(&[0.3, -0.7]);
-    let xt = traced.vars(&[0.3, -0.7]);
-    let out = layer.bind(&tape).forward_values(&x).unwrap();
-    let out_t = layer.bind(&traced).forward_values(&xt).unwrap();
-    for (a, a_t) in out.iter().zip(&out_t) {
-        assert_eq!(a.value(), a_t.value());
-        // traced: a = tanh(z), one edge (z, tanh'(z)); z has the affine edges
-        let act_edges = traced.edges(a_t.index()).unwrap();
-        let [(z, d)] = act_edges[..] else {
-            panic!("{act_edges:?}")
-        };
-        let expected: Vec<(usize, f64)> = (traced.edges(z).unwrap().iter())
-            .map(|&(p, partial)| (p, d * partial))
-            .collect();
-        // the leaves (inputs, then parameters) have the same indices on both tapes
-        assert_eq!(tape.edges(a.index()).unwrap(), expected);
+    for reversed in [false, true] {
+        let (tape, traced) = (Tape::new(), Tape::traced());
+        fn inputs(t: &Tape, reversed: bool) -> Vec<Value<'_>> {
+            let mut x = t.vars(&[0.3, -0.7]);
+            if reversed {
+                x.reverse();
+            }
+            x
+        }
+        let out = layer
+            .bind(&tape)
+            .forward_values(&inputs(&tape, reversed))
+            .unwrap();
+        let out_t = layer
+            .bind(&traced)
+            .forward_values(&inputs(&traced, reversed))
+            .unwrap();
+        for (a, a_t) in out.iter().zip(&out_t) {
+            assert_eq!(a.value(), a_t.value());
+            // traced: a = tanh(z), one edge (z, tanh'(z)); z has the affine edges
+            let act_edges = traced.edges(a_t.index()).unwrap();
+            let [(z, d)] = act_edges[..] else {
+                panic!("{act_edges:?}")
+            };
+            let expected: Vec<(usize, f64)> = (traced.edges(z).unwrap().iter())
+                .map(|&(p, partial)| (p, d * partial))
+                .collect();
+            // the leaves (inputs, then parameters) have the same indices on both tapes
+            assert_eq!(
+                tape.edges(a.index()).unwrap(),
+                expected,
+                "reversed {reversed}"
+            );
+        }
+        assert_eq!(tape.edge_count(), 2 * (1 + 2 + 2));
     }
-    assert_eq!(tape.edge_count(), 2 * (1 + 2 + 2));
 }
 
 #[test]
