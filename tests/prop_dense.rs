@@ -3,19 +3,10 @@
 
 mod common;
 
-use common::config;
+use common::{activation, config};
 use proptest::prelude::*;
 use tapegrad::check::{check_gradient, Tolerance};
 use tapegrad::{mse, Activation, Layer, Loss, Mlp, Neuron, Tape, Value};
-
-fn activation() -> impl Strategy<Value = Activation> {
-    prop_oneof![
-        Just(Activation::Sigmoid),
-        Just(Activation::Tanh),
-        Just(Activation::Relu),
-        Just(Activation::Identity),
-    ]
-}
 
 /// A random MLP, one input and one target for it.
 fn case() -> impl Strategy<Value = (Mlp, Vec<f64>, Vec<f64>)> {

@@ -3,19 +3,10 @@
 
 mod common;
 
-use common::config;
+use common::{activation, config};
 use proptest::prelude::*;
 use tapegrad::check::{check_gradient, Tolerance};
 use tapegrad::{mse, Activation, Loss, Mlp, Tape};
-
-fn activation() -> impl Strategy<Value = Activation> {
-    prop_oneof![
-        Just(Activation::Sigmoid),
-        Just(Activation::Tanh),
-        Just(Activation::Relu),
-        Just(Activation::Identity),
-    ]
-}
 
 /// A network, an input and a target.
 #[derive(Debug, Clone)]

@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::FileFailurePersistence;
 use std::fmt;
-use tapegrad::{Tape, Value};
+use tapegrad::{Activation, Tape, Value};
 
 // ---------------------------------------------------------------------------------------------
 // Configuration.
@@ -18,6 +18,16 @@ use tapegrad::{Tape, Value};
 /// `default_cases`, small enough that `cargo test` stays quick in debug. Failures are persisted
 /// under `proptest-regressions/<file>.txt` (committed), named explicitly so proptest does not
 /// warn about source files in `tests/`.
+/// Any of the four activations.
+pub fn activation() -> impl Strategy<Value = Activation> {
+    prop_oneof![
+        Just(Activation::Sigmoid),
+        Just(Activation::Tanh),
+        Just(Activation::Relu),
+        Just(Activation::Identity),
+    ]
+}
+
 pub fn config(file: &'static str, default_cases: u32) -> ProptestConfig {
     let cases = if std::env::var_os("PROPTEST_CASES").is_some() {
         ProptestConfig::default().cases
