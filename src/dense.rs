@@ -64,11 +64,6 @@ impl DenseBlocks {
         self.nodes.clear();
     }
 
-    /// Whether there is no block (the reverse sweep is one plain loop then).
-    pub(crate) fn is_empty(&self) -> bool {
-        self.blocks.is_empty()
-    }
-
     /// Keeps a copy of a bound model's parameter values; returns where it starts.
     pub(crate) fn keep_parameters(&mut self, params: &[f64]) -> usize {
         let at = self.values.len();

@@ -617,11 +617,8 @@ impl Tape {
                 }
             }
         };
-        if r.dense.is_empty() {
-            sweep(0, n, g);
-        } else {
-            r.dense.sweep(n, g, sweep);
-        }
+        // Without blocks this is one call: sweep(0, n).
+        r.dense.sweep(n, g, sweep);
     }
 }
 
