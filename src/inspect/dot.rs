@@ -14,8 +14,8 @@
 //! Nodes come in creation order and edges in recording order, so the same graph always gives
 //! the same text. Render it with `dot -Tsvg graph.dot -o graph.svg`.
 
+use crate::engine::{Gradients, Op, Tape, Value};
 use crate::error::{Error, Result};
-use crate::tape::{Gradients, Op, Tape, Value};
 use std::fmt::Write as _;
 
 /// A DOT export of everything that leads to one [`Value`] on a [traced](Tape::traced) tape.

@@ -4,24 +4,9 @@
 //! methods below record its result and partials on the tape. The same functions serve
 //! plain-`f64` inference, so a prediction and a recorded forward pass agree bit for bit.
 //!
-//! # Numerics
-//!
-//! Ops follow IEEE 754 `f64` arithmetic and the platform's `libm` (`exp`, `ln`, `tanh`, `powf`):
-//!
-//! | op | at its edges |
-//! |---|---|
-//! | `sigmoid` | `1 / (1 + e^-x)`: exactly 0 at x = -1000 (e^1000 = inf, 1/inf = 0) and 1 at +1000; derivative `s(1 - s)`, computed as `e^-x s^2` for x >= 0 so it keeps full relative precision when saturated (e.g. 9.4e-14 at x = 30) and underflows to 0 only with e^-x; never NaN for non-NaN x |
-//! | `tanh` | saturates to +-1; derivative `1 - t^2`, computed as `4u / (1 + u)^2`, `u = e^(-2|x|)`, once \|t\| > 1/2, so it keeps full relative precision when saturated and underflows to 0 only past \|x\| ~ 373 |
-//! | `relu` | `0 if x < 0 else x` (so `relu(-0.0) = -0.0`, NaN stays NaN); derivative 1 if the output is > 0, else 0 (0 at the kink) |
-//! | `exp` | overflows to +inf above ~709.78, derivative likewise |
-//! | `ln` | follows `f64::ln`: `ln 0 = -inf`, `ln` of a negative is NaN; derivative `1/x` |
-//! | `powf`, `powi` | follow `f64::powf` / `f64::powi`; derivative `p x^(p-1)`, and exactly 0 when p = 0 (so `x^0` never yields NaN at x = 0) |
-//! | `/` | `a / 0` is +-inf or NaN as in IEEE; derivative `-(a/b)/b`, which does not overflow where `a/b` does not |
-//!
-//! In the reverse sweep a node whose gradient is exactly 0 passes nothing back, so an infinite
-//! partial behind a closed `relu` does not turn into NaN.
+//! What each op does at its edges is in the [numerics table](crate::numerics).
 
-use crate::tape::{Op, Records, Tape, Value};
+use super::{Op, Records, Tape, Value};
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
 // ---------------------------------------------------------------------------------------------
@@ -131,7 +116,7 @@ impl<'t> Value<'t> {
     }
 
     /// The logistic function `1 / (1 + e^-x)`; 0 at x = -1000 and 1 at x = +1000, never NaN
-    /// for a non-NaN input. See the [numerics table](crate::ops).
+    /// for a non-NaN input. See the [numerics table](crate::numerics).
     ///
     /// ```
     /// let tape = tapegrad::Tape::new();

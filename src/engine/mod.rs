@@ -18,10 +18,13 @@
 //! topological order, so no sort and no recursion is needed.
 //!
 //! A dense layer recorded by a bound model is the exception: it is one block (see
-//! [`crate::dense`]) whose outputs are nodes without stored edges; the loop runs the block's
+//! [`crate::engine::fused`]) whose outputs are nodes without stored edges; the loop runs the block's
 //! backprop rule when it reaches them.
 
-use crate::dense::DenseBlocks;
+mod fused;
+pub(crate) mod ops;
+
+use fused::DenseBlocks;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -228,7 +231,7 @@ impl Records {
         (first, at)
     }
 
-    /// Records a dense layer as one block (see [`crate::dense`]): its outputs become the nodes
+    /// Records a dense layer as one block (see [`crate::engine::fused`]): its outputs become the nodes
     /// returned onwards, `derivatives.len()` of them, with no stored edges. The layer's
     /// parameters are the leaves from `params_first`, whose values were kept at `weights_at`
     /// by [`Records::bind_parameters`].
