@@ -99,10 +99,13 @@ pub fn train(
             let grads = total.backward();
             let dl_dp = bound.gradients(&grads);
             let update = sgd.step(model.parameters_mut(), dl_dp);
-            update.map_err(|parameter| tapegrad::Error::NonFiniteUpdate {
-                epoch: k,
-                sample: 0,
-                parameter,
+            update.map_err(|e| match e {
+                tapegrad::Error::NonFiniteStep { parameter } => tapegrad::Error::NonFiniteUpdate {
+                    epoch: k,
+                    sample: 0,
+                    parameter,
+                },
+                other => other,
             })?;
         }
         tape.clear(); // keep the memory for the next step

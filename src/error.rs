@@ -140,6 +140,66 @@ pub enum Error {
         loss: f64,
     },
 
+    /// A gradient slice given to an [`Optimizer`](crate::Optimizer) step has a different length
+    /// than the parameters.
+    #[error("{gradients} gradients given for {parameters} parameters")]
+    GradientCount {
+        /// Number of parameters.
+        parameters: usize,
+        /// Number of gradients.
+        gradients: usize,
+    },
+
+    /// An optimizer that keeps per-parameter state (momentum, Adam's moments) was given a
+    /// model of another size than the one it stepped before.
+    #[error(
+        "the optimizer keeps state for {expected} parameters but was given {found}; \
+         use one optimizer per model"
+    )]
+    OptimizerState {
+        /// Parameters the optimizer's state is sized for.
+        expected: usize,
+        /// Parameters given.
+        found: usize,
+    },
+
+    /// A learning-rate [`Schedule`](crate::Schedule) gave a rate that is not finite or is
+    /// negative; the step was not applied.
+    #[error("the learning-rate schedule gives {rate} at step {step}, but a rate must be finite and >= 0")]
+    InvalidSchedule {
+        /// The optimizer step (from 0).
+        step: usize,
+        /// The rate the schedule gave.
+        rate: f64,
+    },
+
+    /// An [`Optimizer`](crate::Optimizer) step would make a parameter (or the optimizer's
+    /// state for it) NaN or infinite; the step was not applied.
+    #[error("parameter {parameter} would become non-finite; the step was not applied")]
+    NonFiniteStep {
+        /// Index of the parameter, in `parameters()` order.
+        parameter: usize,
+    },
+
+    /// A value given for prediction or a recorded forward pass is NaN or infinite.
+    #[error("input has a non-finite value {value} at position {position}")]
+    NonFiniteInput {
+        /// Position within the input.
+        position: usize,
+        /// The value.
+        value: f64,
+    },
+
+    /// Memory for a model, dataset or buffer of the size asked for could not be allocated
+    /// (or its size does not fit in `usize`); nothing was changed.
+    #[error("cannot allocate memory for {count} {what}")]
+    Allocation {
+        /// What was being allocated, e.g. `"parameters"`.
+        what: &'static str,
+        /// How many of them.
+        count: usize,
+    },
+
     /// The operating system could not start the threads of a
     /// [`BatchGradient`](crate::BatchGradient).
     #[error("could not start the gradient threads: {0}")]

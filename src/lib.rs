@@ -44,7 +44,7 @@
 //! let grads = loss.backward();
 //! let dl_dw = bound.gradients(&grads);
 //! assert!((dl_dw[0] - 0.0214695352658).abs() < 1e-12); // the seed's dL/dw1
-//! Sgd::new(0.1)?.step(net.parameters_mut(), dl_dw).unwrap();
+//! Sgd::new(0.1)?.step(net.parameters_mut(), dl_dw)?;
 //! # Ok::<(), tapegrad::Error>(())
 //! ```
 //!
@@ -91,6 +91,7 @@ mod inspect;
 pub mod io;
 mod nn;
 mod optim;
+mod size;
 mod train;
 pub mod tutorial;
 

@@ -174,7 +174,7 @@
 //!     let loss = hinge(&scores, &labels)? + l2(&bound.parameters(), 1e-4)?;
 //!     let grads = loss.backward();
 //!     let dl_dp = bound.gradients(&grads);
-//!     sgd.step(model.parameters_mut(), dl_dp).expect("finite update");
+//!     sgd.step(model.parameters_mut(), dl_dp)?;
 //!     tape.clear(); // reuse the memory next step
 //! }
 //! let correct = points.iter().zip(&labels)

@@ -70,12 +70,15 @@ pub(crate) fn powf(x: f64, p: f64) -> (f64, f64) {
 }
 
 /// x^n;  d/dx = n x^(n - 1)  (0 when n = 0)
+///
+/// `n - 1` overflows `i32` at `n = i32::MIN`; there `x^(n-1)` is `x^n / x`, computed as
+/// `x^(n + 1) / x^2` so that neither power overflows before the other.
 #[inline]
 pub(crate) fn powi(x: f64, n: i32) -> (f64, f64) {
-    let d = if n == 0 {
-        0.0
-    } else {
-        f64::from(n) * x.powi(n - 1)
+    let d = match n.checked_sub(1) {
+        _ if n == 0 => 0.0,
+        Some(m) => f64::from(n) * x.powi(m),
+        None => f64::from(n) * (x.powi(n + 1) / (x * x)),
     };
     (x.powi(n), d)
 }

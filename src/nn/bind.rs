@@ -72,7 +72,7 @@ pub(crate) fn predict_stack(
     x: &[f64],
     s: &mut Scratch,
 ) -> Result<()> {
-    check_input(shapes, x.len())?;
+    check_input(shapes, x)?;
     let mut offset = 0;
     for (l, shape) in shapes.iter().enumerate() {
         let (done, next) = Scratch::split(&mut s.layers, s.cur);
@@ -109,7 +109,7 @@ pub(crate) fn record_stack(
     input_values: &[f64],
     s: &mut Scratch,
 ) -> Result<()> {
-    check_input(shapes, input_values.len())?;
+    check_input(shapes, input_values)?;
     let traced = r.is_traced();
     let mut offset = 0;
     for (l, shape) in shapes.iter().enumerate() {
@@ -151,13 +151,22 @@ pub(crate) fn record_stack(
     Ok(())
 }
 
-pub(crate) fn check_input(shapes: &[Shape], found: usize) -> Result<()> {
+/// Checks an input: the model's input size, every value finite.
+pub(crate) fn check_input(shapes: &[Shape], x: &[f64]) -> Result<()> {
     let expected = shapes[0].inputs;
-    if found == expected {
-        Ok(())
-    } else {
-        Err(Error::InputSize { expected, found })
+    if x.len() != expected {
+        return Err(Error::InputSize {
+            expected,
+            found: x.len(),
+        });
     }
+    // A branch-free pass first (it vectorizes), the position only for a bad input.
+    if x.iter().fold(false, |bad, v| bad | !v.is_finite()) {
+        if let Some((position, &value)) = x.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(Error::NonFiniteInput { position, value });
+        }
+    }
+    Ok(())
 }
 
 /// A model's parameters bound onto a tape as leaves, ready for recorded forward passes.
@@ -199,7 +208,8 @@ impl<'t, 'm> Bound<'t, 'm> {
     ///
     /// # Errors
     ///
-    /// [`Error::InputSize`] if `x` does not have the model's input size.
+    /// [`Error::InputSize`] if `x` does not have the model's input size,
+    /// [`Error::NonFiniteInput`] naming the first NaN or infinite value.
     ///
     /// ```
     /// use tapegrad::{Activation, Neuron, Tape};
@@ -227,7 +237,8 @@ impl<'t, 'm> Bound<'t, 'm> {
     ///
     /// # Errors
     ///
-    /// [`Error::InputSize`] if `x` does not have the model's input size.
+    /// [`Error::InputSize`] if `x` does not have the model's input size,
+    /// [`Error::NonFiniteInput`] naming the first input whose value is NaN or infinite.
     ///
     /// # Panics
     ///
@@ -255,6 +266,11 @@ impl<'t, 'm> Bound<'t, 'm> {
         let mut s = Scratch::default();
         self.record(Some(&nodes), &values, &mut s)?;
         Ok(self.wrap(&s))
+    }
+
+    /// The tape the parameters are bound on.
+    pub(crate) fn tape(&self) -> &'t Tape {
+        self.tape
     }
 
     /// Allocation-free forward pass for the training loop.
@@ -293,7 +309,8 @@ impl<'t, 'm> Bound<'t, 'm> {
     ///
     /// # Panics
     ///
-    /// If `grads` come from another tape or from before a [`Tape::clear`].
+    /// If `grads` come from another tape, from before a [`Tape::clear`], or from a sweep of
+    /// a value recorded before this binding (the parameters were not on the tape yet).
     ///
     /// ```
     /// use tapegrad::{Activation, Neuron, Tape};
@@ -309,7 +326,15 @@ impl<'t, 'm> Bound<'t, 'm> {
     #[track_caller]
     pub fn gradients<'g>(&self, grads: &'g Gradients) -> &'g [f64] {
         grads.check_tape(self.tape);
-        grads.range(self.leaves.first as usize, self.params.len())
+        let first = self.leaves.first as usize;
+        let swept = grads.as_slice().len();
+        assert!(
+            first + self.params.len() <= swept,
+            "tapegrad: these gradients come from a value recorded before the model was bound \
+             (the sweep covers nodes 0..{swept}, the parameters start at node {first}); \
+             call backward on a value computed from this binding"
+        );
+        grads.range(first, self.params.len())
     }
 }
 

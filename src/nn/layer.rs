@@ -138,7 +138,8 @@ impl Layer {
     ///
     /// # Errors
     ///
-    /// [`Error::InputSize`] if `x` does not have the layer's input size.
+    /// [`Error::InputSize`] if `x` does not have the layer's input size,
+    /// [`Error::NonFiniteInput`] naming the first NaN or infinite value.
     ///
     /// ```
     /// # use tapegrad::{Activation, Layer, Neuron};

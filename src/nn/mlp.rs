@@ -104,7 +104,9 @@ impl Mlp {
     ///
     /// # Errors
     ///
-    /// [`Error::Architecture`] if `sizes` has fewer than two entries or a zero.
+    /// [`Error::Architecture`] if `sizes` has fewer than two entries or a zero;
+    /// [`Error::Allocation`] if the parameter count overflows `usize` or the parameters cannot
+    /// be allocated.
     ///
     /// ```
     /// use rand::{rngs::StdRng, RngExt, SeedableRng};
@@ -122,8 +124,8 @@ impl Mlp {
         output: Activation,
         mut init: impl FnMut(ParamSlot) -> f64,
     ) -> Result<Self> {
-        let shapes = shapes_for(sizes, hidden, output)?;
-        let mut params = Vec::with_capacity(shapes.iter().map(|s| s.parameter_count()).sum());
+        let (shapes, count) = shapes_for(sizes, hidden, output)?;
+        let mut params = crate::size::with_capacity(count, "parameters")?;
         for (layer, s) in shapes.iter().enumerate() {
             for neuron in 0..s.outputs {
                 for input in (0..s.inputs).map(Some).chain([None]) {
@@ -143,7 +145,9 @@ impl Mlp {
     ///
     /// # Errors
     ///
-    /// [`Error::Architecture`] if `sizes` has fewer than two entries or a zero.
+    /// [`Error::Architecture`] if `sizes` has fewer than two entries or a zero;
+    /// [`Error::Allocation`] if the parameter count overflows `usize` or the parameters cannot
+    /// be allocated.
     ///
     /// ```
     /// use tapegrad::{Activation, Mlp};
@@ -160,7 +164,9 @@ impl Mlp {
     ///
     /// # Errors
     ///
-    /// [`Error::Architecture`] if `sizes` has fewer than two entries or a zero.
+    /// [`Error::Architecture`] if `sizes` has fewer than two entries or a zero;
+    /// [`Error::Allocation`] if the parameter count overflows `usize` or the parameters cannot
+    /// be allocated.
     ///
     /// ```
     /// use rand::{rngs::StdRng, SeedableRng};
@@ -190,8 +196,8 @@ impl Mlp {
     ///
     /// # Errors
     ///
-    /// [`Error::Architecture`] for bad `sizes`, [`Error::ParameterCount`] if `params` has the
-    /// wrong length.
+    /// [`Error::Architecture`] for bad `sizes`, [`Error::Allocation`] for sizes too large to
+    /// allocate, [`Error::ParameterCount`] if `params` has the wrong length.
     ///
     /// ```
     /// use tapegrad::{Activation, Mlp};
@@ -350,7 +356,8 @@ impl Mlp {
     ///
     /// # Errors
     ///
-    /// [`Error::InputSize`] if `x` does not have the model's input size.
+    /// [`Error::InputSize`] if `x` does not have the model's input size,
+    /// [`Error::NonFiniteInput`] naming the first NaN or infinite value.
     ///
     /// ```
     /// # use tapegrad::{Activation, Mlp};
@@ -421,11 +428,13 @@ impl fmt::Display for Mlp {
     }
 }
 
+/// The layer shapes for `sizes`, and their parameter count (checked: a count that does not fit
+/// in `usize` is an error, not a wrapped number).
 fn shapes_for(
     sizes: &[usize],
     hidden: Activation,
     output: Activation,
-) -> Result<SmallVec<[Shape; 4]>> {
+) -> Result<(SmallVec<[Shape; 4]>, usize)> {
     if sizes.len() < 2 {
         return Err(Error::Architecture(format!(
             "sizes need an input size and at least one layer, got {sizes:?}"
@@ -437,13 +446,18 @@ fn shapes_for(
         )));
     }
     let layers = sizes.len() - 1;
-    Ok(sizes
-        .windows(2)
-        .enumerate()
-        .map(|(l, w)| Shape {
-            inputs: w[0],
-            outputs: w[1],
-            activation: if l + 1 == layers { output } else { hidden },
-        })
-        .collect())
+    let mut count = 0usize;
+    for w in sizes.windows(2) {
+        let layer = crate::size::add("parameters", w[0], 1)
+            .and_then(|width| crate::size::mul("parameters", w[1], width))?;
+        count = crate::size::add("parameters", count, layer)?;
+    }
+    let mut shapes = SmallVec::new();
+    crate::size::reserve_small(&mut shapes, layers, "layers")?;
+    shapes.extend(sizes.windows(2).enumerate().map(|(l, w)| Shape {
+        inputs: w[0],
+        outputs: w[1],
+        activation: if l + 1 == layers { output } else { hidden },
+    }));
+    Ok((shapes, count))
 }

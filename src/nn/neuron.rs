@@ -100,7 +100,9 @@ impl Neuron {
     ///
     /// # Errors
     ///
-    /// [`Error::InputSize`](crate::Error::InputSize) if `x` does not have one value per weight.
+    /// [`Error::InputSize`](crate::Error::InputSize) if `x` does not have one value per weight,
+    /// [`Error::NonFiniteInput`](crate::Error::NonFiniteInput) naming the first NaN or infinite
+    /// value.
     ///
     /// ```
     /// let n = tapegrad::Neuron::new(vec![1.0, 1.0], 0.0, tapegrad::Activation::Identity);

@@ -15,15 +15,17 @@ use std::sync::Arc;
 
 /// An update rule over a flat parameter vector.
 ///
-/// Contract: `step` either updates every parameter or, when an update would produce a NaN or
-/// infinite parameter, changes nothing and returns `Err(k)` with the first such parameter's
-/// index. So a failed step leaves the model at its last good parameters.
+/// Contract: `step` either updates every parameter or returns an error and changes nothing
+/// (neither the parameters nor its own state). So a failed step leaves the model at its last
+/// good parameters.
 ///
 /// ```
-/// use tapegrad::{Optimizer, Sgd};
+/// use tapegrad::{Error, Optimizer, Sgd};
 /// let mut params = [1.0, 2.0];
-/// Sgd::new(0.5)?.step(&mut params, &[2.0, -2.0]).unwrap();
+/// Sgd::new(0.5)?.step(&mut params, &[2.0, -2.0])?;
 /// assert_eq!(params, [0.0, 3.0]);
+/// let err = Sgd::new(0.5)?.step(&mut params, &[1.0]).unwrap_err();
+/// assert_eq!(err, Error::GradientCount { parameters: 2, gradients: 1 });
 /// # Ok::<(), tapegrad::Error>(())
 /// ```
 pub trait Optimizer {
@@ -31,8 +33,12 @@ pub trait Optimizer {
     ///
     /// # Errors
     ///
-    /// `Err(k)`, with nothing changed, if parameter `k` would become non-finite.
-    fn step(&mut self, params: &mut [f64], grads: &[f64]) -> std::result::Result<(), usize>;
+    /// With nothing changed: [`Error::GradientCount`] if `grads` and `params` differ in length,
+    /// [`Error::OptimizerState`] if the optimizer keeps per-parameter state sized for another
+    /// model, [`Error::InvalidSchedule`] if the learning-rate schedule gives an unusable rate
+    /// for this step, and [`Error::NonFiniteStep`] if a parameter (or the optimizer's state for
+    /// it) would become NaN or infinite.
+    fn step(&mut self, params: &mut [f64], grads: &[f64]) -> Result<()>;
 }
 
 /// A learning rate as a function of the step number `t` (0 for the first step).
@@ -131,8 +137,8 @@ impl Schedule {
     }
 
     /// Any rate as a closure of the step number. The closure cannot be checked in advance: a
-    /// step whose rate is not finite or is negative is refused by the optimizer (`Err(0)`,
-    /// nothing changed), as an update to a non-finite value would be.
+    /// step whose rate is not finite or is negative is refused by the optimizer with
+    /// [`Error::InvalidSchedule`], nothing changed.
     ///
     /// ```
     /// use tapegrad::Schedule;
@@ -177,36 +183,47 @@ impl fmt::Debug for Schedule {
     }
 }
 
-/// The rate for step `t`, or `Err(0)` if a closure gave an unusable one.
-fn rate_at(schedule: &Schedule, t: usize) -> std::result::Result<f64, usize> {
+/// The rate for step `t`, or [`Error::InvalidSchedule`] if a closure gave an unusable one.
+fn rate_at(schedule: &Schedule, t: usize) -> Result<f64> {
     let lr = schedule.at(t);
     if lr.is_finite() && lr >= 0.0 {
         Ok(lr)
     } else {
-        Err(0)
+        Err(Error::InvalidSchedule { step: t, rate: lr })
     }
 }
 
-#[track_caller]
-fn check_lengths(params: &[f64], grads: &[f64]) {
-    assert_eq!(
-        params.len(),
-        grads.len(),
-        "tapegrad: one gradient per parameter"
-    );
+/// One gradient per parameter.
+fn check_lengths(params: &[f64], grads: &[f64]) -> Result<()> {
+    if params.len() == grads.len() {
+        Ok(())
+    } else {
+        Err(Error::GradientCount {
+            parameters: params.len(),
+            gradients: grads.len(),
+        })
+    }
 }
 
-/// Sizes an optimizer's state on its first step; later steps must use the same length.
-#[track_caller]
-fn size_state(state: &mut Vec<f64>, len: usize) {
-    if state.is_empty() {
-        state.resize(len, 0.0);
+/// Checks that per-parameter state (empty before the first step) fits `len` parameters.
+fn check_state(state: &[f64], len: usize) -> Result<()> {
+    if state.is_empty() || state.len() == len {
+        Ok(())
+    } else {
+        Err(Error::OptimizerState {
+            expected: state.len(),
+            found: len,
+        })
     }
-    assert_eq!(
-        state.len(),
-        len,
-        "tapegrad: an optimizer keeps state per parameter; use one optimizer per model"
-    );
+}
+
+/// Sizes per-parameter state on the first step (fallibly: a huge model is an error, not an
+/// abort); [`check_state`] has already passed.
+fn size_state(state: &mut Vec<f64>, len: usize) -> Result<()> {
+    if state.is_empty() && len > 0 {
+        crate::size::zeros_into(state, len, "optimizer state values")?;
+    }
+    Ok(())
 }
 
 /// Stochastic gradient descent, the seed's rule `p <- p - lr * dL/dp`, optionally with
@@ -216,7 +233,7 @@ fn size_state(state: &mut Vec<f64>, len: usize) {
 /// use tapegrad::{Optimizer, Sgd};
 /// let mut sgd = Sgd::new(0.1)?;
 /// let mut p = [1.0];
-/// sgd.step(&mut p, &[10.0]).unwrap();
+/// sgd.step(&mut p, &[10.0])?;
 /// assert_eq!(p, [0.0]);
 /// assert!(Sgd::new(0.0).is_err());
 /// # Ok::<(), tapegrad::Error>(())
@@ -249,8 +266,8 @@ impl Sgd {
     /// use tapegrad::{Optimizer, Schedule, Sgd};
     /// let mut sgd = Sgd::with_schedule(Schedule::linear(1.0, 0.5, 2)?);
     /// let mut p = [0.0];
-    /// sgd.step(&mut p, &[1.0]).unwrap(); // lr 1.0
-    /// sgd.step(&mut p, &[1.0]).unwrap(); // lr 0.75
+    /// sgd.step(&mut p, &[1.0])?; // lr 1.0
+    /// sgd.step(&mut p, &[1.0])?; // lr 0.75
     /// assert_eq!(p, [-1.75]);
     /// assert_eq!(sgd.learning_rate(), 0.5); // the next step's
     /// # Ok::<(), tapegrad::Error>(())
@@ -277,8 +294,8 @@ impl Sgd {
     /// use tapegrad::{Optimizer, Sgd};
     /// let mut sgd = Sgd::with_momentum(0.1, 0.9)?;
     /// let mut p = [0.0];
-    /// sgd.step(&mut p, &[1.0]).unwrap(); // v = 1
-    /// sgd.step(&mut p, &[1.0]).unwrap(); // v = 0.9 + 1 = 1.9
+    /// sgd.step(&mut p, &[1.0])?; // v = 1
+    /// sgd.step(&mut p, &[1.0])?; // v = 0.9 + 1 = 1.9
     /// assert!((p[0] - -(0.1 + 0.19)).abs() < 1e-15);
     /// assert!(Sgd::with_momentum(0.1, 1.0).is_err());
     /// # Ok::<(), tapegrad::Error>(())
@@ -333,7 +350,7 @@ impl Sgd {
     /// ```
     /// use tapegrad::{Optimizer, Sgd};
     /// let mut sgd = Sgd::new(0.1)?;
-    /// sgd.step(&mut [1.0], &[1.0]).unwrap();
+    /// sgd.step(&mut [1.0], &[1.0])?;
     /// assert_eq!(sgd.steps(), 1);
     /// # Ok::<(), tapegrad::Error>(())
     /// ```
@@ -344,8 +361,8 @@ impl Sgd {
 }
 
 impl Optimizer for Sgd {
-    fn step(&mut self, params: &mut [f64], grads: &[f64]) -> std::result::Result<(), usize> {
-        check_lengths(params, grads);
+    fn step(&mut self, params: &mut [f64], grads: &[f64]) -> Result<()> {
+        check_lengths(params, grads)?;
         let lr = rate_at(&self.schedule, self.t)?;
         let mu = self.momentum;
         if mu == 0.0 {
@@ -360,21 +377,25 @@ impl Optimizer for Sgd {
                     .iter()
                     .zip(grads)
                     .position(|pg| !new_value(pg).is_finite());
-                return Err(k.unwrap_or(0));
+                return Err(Error::NonFiniteStep {
+                    parameter: k.unwrap_or(0),
+                });
             }
             for (p, g) in params.iter_mut().zip(grads) {
                 *p -= lr * g;
             }
         } else {
             // v <- mu v + g;  p <- p - lr v
-            size_state(&mut self.velocity, params.len());
-            let v = &mut self.velocity;
+            check_state(&self.velocity, params.len())?;
+            let old = |k: usize| self.velocity.get(k).copied().unwrap_or(0.0);
             if let Some(k) = (0..params.len()).position(|k| {
-                let vk = mu * v[k] + grads[k];
+                let vk = mu * old(k) + grads[k];
                 !(vk.is_finite() && (params[k] - lr * vk).is_finite())
             }) {
-                return Err(k);
+                return Err(Error::NonFiniteStep { parameter: k });
             }
+            size_state(&mut self.velocity, params.len())?;
+            let v = &mut self.velocity;
             for k in 0..params.len() {
                 v[k] = mu * v[k] + grads[k];
                 params[k] -= lr * v[k];
@@ -394,7 +415,7 @@ impl Optimizer for Sgd {
 /// use tapegrad::{Adam, Optimizer};
 /// let mut adam = Adam::new(0.1)?;
 /// let mut p = [1.0, 1.0];
-/// adam.step(&mut p, &[3.0, -0.001]).unwrap();
+/// adam.step(&mut p, &[3.0, -0.001])?;
 /// // The first step moves each parameter by about lr, whatever the gradient's size.
 /// assert!((p[0] - 0.9).abs() < 1e-8 && (p[1] - 1.1).abs() < 1e-5);
 /// # Ok::<(), tapegrad::Error>(())
@@ -526,11 +547,12 @@ impl Adam {
 }
 
 impl Optimizer for Adam {
-    fn step(&mut self, params: &mut [f64], grads: &[f64]) -> std::result::Result<(), usize> {
-        check_lengths(params, grads);
+    fn step(&mut self, params: &mut [f64], grads: &[f64]) -> Result<()> {
+        check_lengths(params, grads)?;
         let lr = rate_at(&self.schedule, self.t)?;
-        size_state(&mut self.m, params.len());
-        size_state(&mut self.v, params.len());
+        check_state(&self.m, params.len())?;
+        size_state(&mut self.m, params.len())?;
+        size_state(&mut self.v, params.len())?;
         let (b1, b2, eps) = (self.beta1, self.beta2, self.eps);
         // Bias corrections 1 - b^(t+1), for step t counted from 0.
         let exponent = i32::try_from(self.t + 1).unwrap_or(i32::MAX);
@@ -545,7 +567,7 @@ impl Optimizer for Adam {
             let (m, v, delta) = update(self.m[k], self.v[k], grads[k]);
             !(m.is_finite() && v.is_finite() && (params[k] - delta).is_finite())
         }) {
-            return Err(k);
+            return Err(Error::NonFiniteStep { parameter: k });
         }
         for k in 0..params.len() {
             let (m, v, delta) = update(self.m[k], self.v[k], grads[k]);

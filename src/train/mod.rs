@@ -3,13 +3,15 @@
 //! A [`Trainer`] owns a [`Tape`], a [`Gradients`] buffer and scratch space, and reuses them for
 //! every step: once warm, a training step allocates nothing.
 
+pub(crate) mod batch;
 pub(crate) mod parallel;
 
-use crate::engine::{Gradients, Op, Tape};
+use crate::engine::{Gradients, Tape};
 use crate::error::{Error, Result};
 use crate::nn::loss::{check_lengths, Loss};
 use crate::nn::{Mlp, Scratch};
 use crate::optim::Optimizer;
+use batch::{check_samples, record_loss, BatchBuffers};
 
 /// Training data: rows of inputs and rows of targets, checked once on construction.
 ///
@@ -39,7 +41,8 @@ impl Dataset {
     ///
     /// [`Error::EmptyDataset`] with no rows; [`Error::DatasetLength`] if the row counts differ;
     /// [`Error::RaggedSample`] if a row's length differs from row 0's;
-    /// [`Error::NonFiniteData`] for a NaN or infinite value.
+    /// [`Error::NonFiniteData`] for a NaN or infinite value; [`Error::Allocation`] if the
+    /// values cannot be allocated.
     ///
     /// ```
     /// use tapegrad::{Dataset, Error};
@@ -58,9 +61,13 @@ impl Dataset {
         }
         let input_size = inputs[0].as_ref().len();
         let target_size = targets[0].as_ref().len();
+        let values = |rows: usize, width: usize| {
+            crate::size::mul("dataset values", rows, width)
+                .and_then(|n| crate::size::with_capacity(n, "dataset values"))
+        };
         let mut data = Dataset {
-            inputs: Vec::with_capacity(inputs.len() * input_size),
-            targets: Vec::with_capacity(targets.len() * target_size),
+            inputs: values(inputs.len(), input_size)?,
+            targets: values(targets.len(), target_size)?,
             input_size,
             target_size,
             len: inputs.len(),
@@ -201,7 +208,8 @@ impl Mlp {
     ///
     /// # Errors
     ///
-    /// [`Error::InputSize`] or [`Error::TargetSize`] if the model does not fit the data.
+    /// [`Error::InputSize`] or [`Error::TargetSize`] if the model does not fit the data,
+    /// [`Error::InvalidTarget`] (naming the sample) if a target does not suit the loss.
     ///
     /// ```
     /// use tapegrad::{Activation, Dataset, Loss, Mlp};
@@ -215,7 +223,7 @@ impl Mlp {
     /// # Ok::<(), tapegrad::Error>(())
     /// ```
     pub fn loss(&self, data: &Dataset, loss: Loss) -> Result<f64> {
-        data.check_model(self)?;
+        check_samples(self, data, &(0..data.len()), loss)?;
         let mut s = Scratch::default();
         let mut total = 0.0;
         for i in 0..data.len() {
@@ -362,8 +370,7 @@ pub struct Trainer {
     config: TrainConfig,
     tape: Tape,
     grads: Gradients,
-    scratch: Scratch,
-    losses: Vec<u32>,
+    buffers: BatchBuffers,
     /// Sample order of the current epoch.
     order: Vec<usize>,
     /// The parameters of the last step whose loss was finite, and whether they are set.
@@ -397,8 +404,7 @@ impl Trainer {
             config,
             tape: Tape::new(),
             grads: Gradients::new(),
-            scratch: Scratch::default(),
-            losses: Vec::new(),
+            buffers: BatchBuffers::default(),
             order: Vec::new(),
             last_good: Vec::new(),
             has_last_good: false,
@@ -431,8 +437,11 @@ impl Trainer {
     /// the model is put back to the parameters of the last step whose loss was finite (the
     /// optimizer's own state, such as momentum, is not rolled back).
     /// [`Error::NonFiniteUpdate`] if a gradient or an updated parameter would be NaN or
-    /// infinite: that step is not applied. Both errors name the epoch and the step's first
-    /// sample.
+    /// infinite: that step is not applied. Both errors name the epoch; the first names the
+    /// first sample whose loss is not finite, the second the step's first sample. The
+    /// optimizer's own errors ([`Error::OptimizerState`] for an optimizer last used on a model
+    /// of another size, [`Error::InvalidSchedule`]) come back as they are, with that step not
+    /// applied.
     ///
     /// ```
     /// use tapegrad::{Activation, Dataset, Error, Mlp, Sgd, TrainConfig, Trainer};
@@ -496,10 +505,7 @@ impl Trainer {
         mut shuffle: Option<Shuffle<'_>>,
         mut on_epoch: impl FnMut(&EpochReport<'_>),
     ) -> Result<TrainSummary> {
-        data.check_model(model)?;
-        for i in 0..data.len() {
-            self.config.loss.check_targets(i, data.target(i))?;
-        }
+        check_samples(model, data, &(0..data.len()), self.config.loss)?;
         self.has_last_good = false;
         let batch = self.config.batch_size;
         let mut summary = TrainSummary {
@@ -584,11 +590,7 @@ impl Trainer {
         data: &Dataset,
         samples: std::ops::Range<usize>,
     ) -> Result<f64> {
-        data.check_model(model)?;
-        data.check_range(&samples)?;
-        for i in samples.clone() {
-            self.config.loss.check_targets(i, data.target(i))?;
-        }
+        check_samples(model, data, &samples, self.config.loss)?;
         self.has_last_good = false;
         self.step_unchecked(model, optimizer, data, samples, 0)
     }
@@ -598,53 +600,34 @@ impl Trainer {
         model: &mut Mlp,
         optimizer: &mut O,
         data: &Dataset,
-        samples: impl Iterator<Item = usize> + Clone,
+        samples: impl ExactSizeIterator<Item = usize> + Clone,
         epoch: usize,
     ) -> Result<f64> {
         let first_sample = samples.clone().next().unwrap_or(0);
         let loss_kind = self.config.loss;
         let classify = loss_kind.is_classification();
+        let scale = 1.0 / samples.len() as f64;
         self.tape.clear();
         let tape = &self.tape;
         let bound = model.bind(tape);
-        self.losses.clear();
-        let mut loss_sum = 0.0;
-        for i in samples.clone() {
-            bound.record(None, data.input(i), &mut self.scratch)?;
-            let s = &self.scratch;
-            let (node, value) = tape.with_records(|r| {
-                loss_kind.record(r, s.output_nodes(), s.output_values(), data.target(i))
-            });
-            if classify {
-                for (&o, &t) in s.output_values().iter().zip(data.target(i)) {
-                    self.correct += usize::from(loss_kind.is_correct(o, t) == Some(true));
-                    self.counted += 1;
+        let (correct, counted) = (&mut self.correct, &mut self.counted);
+        let (output, loss) = record_loss(
+            &bound,
+            data,
+            samples,
+            loss_kind,
+            scale,
+            epoch,
+            &mut self.buffers,
+            |outputs, targets| {
+                if classify {
+                    for (&o, &t) in outputs.iter().zip(targets) {
+                        *correct += usize::from(loss_kind.is_correct(o, t) == Some(true));
+                        *counted += 1;
+                    }
                 }
-            }
-            self.losses.push(node);
-            loss_sum += value;
-        }
-        // Mean over the batch: (1/B) * (l0 + l1 + ...); a single sample's loss is used as is.
-        let (output, loss) = if self.losses.len() == 1 {
-            (self.losses[0], loss_sum)
-        } else {
-            let scale = 1.0 / self.losses.len() as f64;
-            let losses = &self.losses;
-            let node = tape.with_records(|r| {
-                for &l in losses {
-                    r.edge(l, scale);
-                }
-                r.finish(Op::Loss, scale * loss_sum)
-            });
-            (node, scale * loss_sum)
-        };
-        if !loss.is_finite() {
-            return Err(Error::NonFiniteLoss {
-                epoch,
-                sample: first_sample,
-                loss,
-            });
-        }
+            },
+        )?;
         crate::engine::Value::new(tape, output, loss).backward_into(&mut self.grads);
         let grads = bound.gradients(&self.grads);
         // This step's loss is finite: remember its parameters before they change.
@@ -654,17 +637,20 @@ impl Trainer {
         // A branch-free pass first (it vectorizes; `position` alone cost as much as the update
         // in a profile of W3), the position only on the rare failing step.
         let any_bad = grads.iter().fold(false, |bad, g| bad | !g.is_finite());
-        let grads_ok = any_bad
+        let bad_gradient = any_bad
             .then(|| grads.iter().position(|g| !g.is_finite()))
             .flatten();
-        let result = match grads_ok {
-            Some(k) => Err(k),
+        let result = match bad_gradient {
+            Some(parameter) => Err(Error::NonFiniteStep { parameter }),
             None => optimizer.step(model.parameters_mut(), grads),
         };
-        result.map_err(|parameter| Error::NonFiniteUpdate {
-            epoch,
-            sample: first_sample,
-            parameter,
+        result.map_err(|e| match e {
+            Error::NonFiniteStep { parameter } => Error::NonFiniteUpdate {
+                epoch,
+                sample: first_sample,
+                parameter,
+            },
+            other => other,
         })?;
         Ok(loss)
     }

@@ -11,19 +11,24 @@
 //! identical bits. Threads wait for the last group by spinning (then yielding), not sleeping:
 //! waking a sleeping thread costs about 10 us here, against tens of microseconds per group.
 //!
-//! Each thread owns a [`Tape`] and scratch space; each group keeps its gradient row (all
-//! reused from step to step); the model is shared read-only. The threads are a persistent pool
-//! (rayon), started once per [`BatchGradient`]: starting scoped threads on every step cost
-//! 47-112 us here against about 10 us for waking a pool, for a two-thread W4 step of 110-170 us.
+//! Each thread owns a [`Tape`] and scratch space; each group of a window keeps its gradient
+//! row, one value per parameter (all reused from step to step); the model is shared read-only.
+//! A large batch is computed in windows of [`ROWS_PER_THREAD`] groups per thread, each added to
+//! the running column sums before the next starts, so memory is O(threads x parameters).
+//!
+//! The threads are a persistent pool (rayon), started once per [`BatchGradient`]: starting
+//! scoped threads on every step cost 47-112 us here against about 10 us for waking a pool, for
+//! a two-thread W4 step of 110-170 us.
 //!
 //! Groups rather than single samples: a sweep and a gradient row cost one pass over every
 //! parameter, which for W4 (3466 parameters, 32 samples) was a quarter of the work when paid
 //! per sample.
 
-use crate::engine::{Gradients, Op, Tape, Value};
+use crate::engine::{Gradients, Tape, Value};
 use crate::error::{Error, Result};
 use crate::nn::loss::Loss;
-use crate::nn::{Mlp, Scratch};
+use crate::nn::Mlp;
+use crate::train::batch::{check_samples, record_loss, BatchBuffers};
 use crate::train::Dataset;
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -35,9 +40,9 @@ use std::sync::Mutex;
 #[repr(align(128))]
 struct Workspace {
     tape: Tape,
-    scratch: Scratch,
-    /// The loss nodes of the group being recorded.
-    losses: Vec<u32>,
+    buffers: BatchBuffers,
+    /// The sweep of the group being computed (one gradient per node of its recording).
+    sweep: Gradients,
     /// The group this thread stopped at, and why, if it failed.
     failure: Option<(usize, Error)>,
 }
@@ -45,19 +50,23 @@ struct Workspace {
 /// Samples per group: a group is recorded on one tape and swept once.
 pub(crate) const GROUP: usize = 8;
 
-/// One group's result: the gradients of its recording (the parameters are its first
-/// `parameter_count` nodes) and the sum of its samples' losses. Kept between calls.
+/// Group rows kept per thread: a batch is computed in windows of `threads * ROWS_PER_THREAD`
+/// groups, so memory is O(threads x parameters) whatever the batch size.
+const ROWS_PER_THREAD: usize = 4;
+
+/// One group's result, kept between calls: the gradient of the sum of its samples' losses
+/// (one per parameter) and that sum.
 #[derive(Debug, Default)]
 struct GroupRow {
-    gradients: Gradients,
+    gradient: Vec<f64>,
     loss: f64,
 }
 
-/// How far a call has got, shared by its threads.
+/// How far a window has got, shared by its threads.
 struct Progress {
-    /// The next group nobody has taken.
+    /// The next group of the window nobody has taken.
     next: AtomicUsize,
-    /// Groups finished.
+    /// Groups of the window finished.
     done: AtomicUsize,
     /// Whether a group failed (then nobody takes more, and nobody reduces).
     failed: AtomicBool,
@@ -71,7 +80,9 @@ struct Progress {
 /// (one tape per thread, reused), and the group gradients are summed in group order: the
 /// result is bit-identical for every thread count, so a training run gives the same parameters on 1
 /// thread and on 8. The threads are a pool started by [`BatchGradient::new`] and kept, like the
-/// tapes and buffers, until the `BatchGradient` is dropped.
+/// tapes and buffers, until the `BatchGradient` is dropped. Memory grows with the thread count
+/// and the model, not with the batch: groups are computed in windows of four per thread, each
+/// window added to the running sum before the next starts.
 ///
 /// ```
 /// use tapegrad::{Activation, BatchGradient, Dataset, Loss, Mlp};
@@ -90,31 +101,41 @@ struct Progress {
 #[derive(Debug)]
 pub struct BatchGradient {
     spaces: Vec<Workspace>,
-    /// One row per group, whichever thread computes it.
+    /// One row per group of a window, whichever thread computes it.
     rows: Vec<Mutex<GroupRow>>,
     /// `None` for one thread: everything runs on the calling thread.
     pool: Option<rayon::ThreadPool>,
 }
 
 impl BatchGradient {
-    /// A workspace for `threads` threads (1 computes on the calling thread).
+    /// The most threads a `BatchGradient` starts: more cannot help on any machine this crate
+    /// targets, and each costs a stack and a workspace.
+    ///
+    /// ```
+    /// assert!(tapegrad::BatchGradient::new(tapegrad::BatchGradient::MAX_THREADS + 1).is_err());
+    /// ```
+    pub const MAX_THREADS: usize = 1024;
+
+    /// A workspace for `threads` threads (1 computes on the calling thread), at most
+    /// [`BatchGradient::MAX_THREADS`] (1024).
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidHyperparameter`] if `threads` is 0, [`Error::ThreadPool`] if the
-    /// operating system cannot start the threads.
+    /// [`Error::InvalidHyperparameter`] if `threads` is 0 or more than 1024,
+    /// [`Error::ThreadPool`] if the operating system cannot start the threads.
     ///
     /// ```
     /// assert!(tapegrad::BatchGradient::new(0).is_err());
+    /// assert!(tapegrad::BatchGradient::new(1 << 40).is_err());
     /// assert_eq!(tapegrad::BatchGradient::new(2)?.threads(), 2);
     /// # Ok::<(), tapegrad::Error>(())
     /// ```
     pub fn new(threads: usize) -> Result<Self> {
-        if threads == 0 {
+        if threads == 0 || threads > Self::MAX_THREADS {
             return Err(Error::InvalidHyperparameter {
                 name: "thread count",
-                requirement: "at least 1",
-                value: 0.0,
+                requirement: "between 1 and 1024",
+                value: threads as f64,
             });
         }
         let pool = if threads == 1 {
@@ -155,10 +176,14 @@ impl BatchGradient {
     /// # Errors
     ///
     /// [`Error::InputSize`] / [`Error::TargetSize`] if the data does not fit the model,
-    /// [`Error::SampleRange`] for an empty range or one past the end of the data, [`Error::ParameterCount`] if `grads` does not have one slot per
-    /// parameter, and [`Error::NonFiniteLoss`] (epoch 0, the offending sample) if a sample's loss
-    /// is NaN or infinite: the first such sample of the earliest group that has one, whatever
-    /// the thread count. `grads` is then left unspecified.
+    /// [`Error::InvalidTarget`] if a target does not suit the loss (checked as
+    /// [`Trainer`](crate::Trainer) checks them, before any work),
+    /// [`Error::SampleRange`] for an empty range or one past the end of the data,
+    /// [`Error::ParameterCount`] if `grads` does not have one slot per parameter, and
+    /// [`Error::NonFiniteLoss`] (epoch 0, the offending sample) if a sample's loss is NaN or
+    /// infinite: the first such sample of the earliest group that has one, whatever the
+    /// thread count (the batch's first sample if only the sum overflows). `grads` is then
+    /// left unspecified.
     ///
     /// ```
     /// use tapegrad::{Activation, BatchGradient, Dataset, Loss, Mlp};
@@ -179,8 +204,7 @@ impl BatchGradient {
         loss: Loss,
         grads: &mut [f64],
     ) -> Result<f64> {
-        data.check_model(model)?;
-        data.check_range(&samples)?;
+        check_samples(model, data, &samples, loss)?;
         let p = model.parameter_count();
         if grads.len() != p {
             return Err(Error::ParameterCount {
@@ -190,37 +214,78 @@ impl BatchGradient {
         }
         let batch = samples.len();
         let groups = batch.div_ceil(GROUP);
-        let threads = self.spaces.len().min(groups);
-        if self.rows.len() < groups {
-            self.rows.resize_with(groups, Mutex::default);
+        let window = groups.min(self.spaces.len() * ROWS_PER_THREAD);
+        if self.rows.len() < window {
+            let more = window - self.rows.len();
+            crate::size::reserve(&mut self.rows, more, "gradient rows")?;
+            self.rows.resize_with(window, Mutex::default);
         }
+        // grads[c] = ((0 + row_0[c]) + row_1[c]) + ..., rows in group order across windows,
+        // then scaled: the same bits whatever the window and thread count.
+        grads.fill(0.0);
+        let mut total = 0.0;
+        let mut first = 0;
+        while first < groups {
+            let count = window.min(groups - first);
+            self.window(model, data, &samples, loss, first..first + count, grads)?;
+            total = self.rows[..count]
+                .iter()
+                .fold(total, |s, r| s + lock(r).loss);
+            first += count;
+        }
+        let scale = 1.0 / batch as f64;
+        for g in grads.iter_mut() {
+            *g *= scale;
+        }
+        let mean = scale * total;
+        if !mean.is_finite() {
+            return Err(Error::NonFiniteLoss {
+                epoch: 0,
+                sample: samples.start,
+                loss: mean,
+            });
+        }
+        Ok(mean)
+    }
+
+    /// Computes groups `window` into the first rows and adds them, in group order, to `grads`.
+    fn window(
+        &mut self,
+        model: &Mlp,
+        data: &Dataset,
+        samples: &Range<usize>,
+        loss: Loss,
+        window: Range<usize>,
+        grads: &mut [f64],
+    ) -> Result<()> {
+        let p = grads.len();
+        let groups = window.len();
+        let threads = self.spaces.len().min(groups);
         let rows = &self.rows[..groups];
         // Each thread takes the next group nobody has taken until none is left, so a thread
         // that starts late or runs on a slower core does fewer groups. When every group is
-        // done, thread t sums its own range of parameter columns over the group rows, in group
-        // order, and scales them: the same bits whichever thread computed a group or sums a
-        // column.
+        // done, thread t adds its own range of parameter columns over the group rows, in group
+        // order: the same bits whichever thread computed a group or sums a column.
         let progress = Progress {
             next: AtomicUsize::new(0),
             done: AtomicUsize::new(0),
             failed: AtomicBool::new(false),
             finished: AtomicUsize::new(0),
         };
-        let scale = 1.0 / batch as f64;
         let work = |space: &mut Workspace, columns: &mut [f64], first_column: usize| {
             let _unblock = Unblock(&progress.failed);
             space.failure = space
-                .take_groups(rows, model, data, &samples, loss, &progress)
+                .take_groups(rows, model, data, samples, &window, loss, &progress)
                 .err();
             if space.failure.is_some() {
                 progress.failed.store(true, Ordering::Relaxed);
             } else if progress.wait_for(&progress.done, groups) {
-                sum_columns(rows, columns, first_column, scale);
+                add_columns(rows, columns, first_column);
             }
             progress.finished.fetch_add(1, Ordering::Release);
         };
         // Column ranges: thread t sums columns [p * t / threads, p * (t + 1) / threads).
-        let mut rest = &mut grads[..];
+        let mut rest = grads;
         let mut shares = self.spaces[..threads]
             .iter_mut()
             .enumerate()
@@ -252,11 +317,10 @@ impl BatchGradient {
         // order, nobody takes more after a failure, and a thread finishes every group it took
         // unless it fails in it, so every group before the earliest failing one was computed.
         let failed = self.spaces.iter_mut().filter_map(|s| s.failure.take());
-        if let Some((_, e)) = failed.min_by_key(|(g, _)| *g) {
-            return Err(e);
+        match failed.min_by_key(|(g, _)| *g) {
+            Some((_, e)) => Err(e),
+            None => Ok(()),
         }
-        let total = rows.iter().fold(0.0, |s, r| s + lock(r).loss);
-        Ok(scale * total)
     }
 }
 
@@ -295,18 +359,15 @@ impl Drop for Unblock<'_> {
     }
 }
 
-/// `columns[c] = scale * (row_0[first + c] + row_1[first + c] + ...)`, rows in group order.
-fn sum_columns(rows: &[Mutex<GroupRow>], columns: &mut [f64], first: usize, scale: f64) {
-    columns.fill(0.0);
+/// `columns[c] += row_0[first + c] + row_1[first + c] + ...`, added one row at a time in
+/// group order.
+fn add_columns(rows: &[Mutex<GroupRow>], columns: &mut [f64], first: usize) {
     for row in rows {
         let row = lock(row);
-        let g = &row.gradients.as_slice()[first..first + columns.len()];
+        let g = &row.gradient[first..first + columns.len()];
         for (o, v) in columns.iter_mut().zip(g) {
             *o += v;
         }
-    }
-    for o in columns.iter_mut() {
-        *o *= scale;
     }
 }
 
@@ -318,14 +379,17 @@ fn lock(row: &Mutex<GroupRow>) -> std::sync::MutexGuard<'_, GroupRow> {
 }
 
 impl Workspace {
-    /// Takes groups until none is left (or one fails), recording and sweeping each on a fresh
-    /// recording of this tape, and writes its gradient row and loss sum into `rows`.
+    /// Takes groups of `window` until none is left (or one fails), recording and sweeping each
+    /// on a fresh recording of this tape, and writes its gradient row and loss sum into `rows`
+    /// (row `k` for the window's `k`-th group).
+    #[allow(clippy::too_many_arguments)]
     fn take_groups(
         &mut self,
         rows: &[Mutex<GroupRow>],
         model: &Mlp,
         data: &Dataset,
         samples: &Range<usize>,
+        window: &Range<usize>,
         loss: Loss,
         progress: &Progress,
     ) -> std::result::Result<(), (usize, Error)> {
@@ -333,14 +397,14 @@ impl Workspace {
             if progress.failed.load(Ordering::Relaxed) {
                 return Ok(());
             }
-            let g = progress.next.fetch_add(1, Ordering::Relaxed);
-            if g >= rows.len() {
+            let k = progress.next.fetch_add(1, Ordering::Relaxed);
+            if k >= rows.len() {
                 return Ok(());
             }
-            let start = samples.start + g * GROUP;
+            let start = samples.start + (window.start + k) * GROUP;
             let group = start..(start + GROUP).min(samples.end);
-            self.group(&mut lock(&rows[g]), model, data, group, loss)
-                .map_err(|e| (g, e))?;
+            self.group(&mut lock(&rows[k]), model, data, group, loss)
+                .map_err(|e| (k, e))?;
             progress.done.fetch_add(1, Ordering::Release);
         }
     }
@@ -354,37 +418,23 @@ impl Workspace {
         samples: Range<usize>,
         loss: Loss,
     ) -> Result<()> {
-        // A fresh recording: the bound parameters are nodes 0..parameter_count.
         self.tape.clear();
-        let tape = &self.tape;
-        let bound = model.bind(tape);
-        self.losses.clear();
-        let mut sum = 0.0;
-        for i in samples {
-            bound.record(None, data.input(i), &mut self.scratch)?;
-            let s = &self.scratch;
-            let (node, value) = tape.with_records(|r| {
-                loss.record(r, s.output_nodes(), s.output_values(), data.target(i))
-            });
-            if !value.is_finite() {
-                return Err(Error::NonFiniteLoss {
-                    epoch: 0,
-                    sample: i,
-                    loss: value,
-                });
-            }
-            self.losses.push(node);
-            sum += value;
-        }
-        // s = l_0 + l_1 + ...;  ds/dl_i = 1
-        let losses = &self.losses;
-        let node = tape.with_records(|r| {
-            for &l in losses {
-                r.edge(l, 1.0);
-            }
-            r.finish(Op::Sum, sum)
-        });
-        Value::new(tape, node, sum).backward_into(&mut row.gradients);
+        let bound = model.bind(&self.tape);
+        let (node, sum) = record_loss(
+            &bound,
+            data,
+            samples,
+            loss,
+            1.0,
+            0,
+            &mut self.buffers,
+            |_, _| {},
+        )?;
+        Value::new(&self.tape, node, sum).backward_into(&mut self.sweep);
+        let gradient = bound.gradients(&self.sweep);
+        row.gradient.clear();
+        crate::size::reserve(&mut row.gradient, gradient.len(), "gradient values")?;
+        row.gradient.extend_from_slice(gradient);
         row.loss = sum;
         Ok(())
     }

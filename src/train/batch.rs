@@ -1,0 +1,100 @@
+//! The batch loss, recorded one way for [`Trainer`](crate::Trainer) and
+//! [`BatchGradient`](crate::BatchGradient), and the one check of what they are given.
+
+use crate::engine::Op;
+use crate::error::{Error, Result};
+use crate::nn::loss::Loss;
+use crate::nn::{Bound, Mlp, Scratch};
+use crate::train::Dataset;
+use std::ops::Range;
+
+/// Checks everything a batch computation takes before it starts: the model fits the data,
+/// `samples` is a non-empty range of it, and every target of those samples suits `loss`
+/// ([`Loss::check_targets`], the same rule the free losses apply).
+pub(crate) fn check_samples(
+    model: &Mlp,
+    data: &Dataset,
+    samples: &Range<usize>,
+    loss: Loss,
+) -> Result<()> {
+    data.check_model(model)?;
+    data.check_range(samples)?;
+    for i in samples.clone() {
+        loss.check_targets(i, data.target(i))?;
+    }
+    Ok(())
+}
+
+/// Reusable buffers of a batch recording.
+#[derive(Debug, Default)]
+pub(crate) struct BatchBuffers {
+    pub(crate) scratch: Scratch,
+    /// The loss node of each sample recorded so far.
+    losses: Vec<u32>,
+}
+
+/// Records, on `bound`'s tape, each sample's loss and then one node for
+/// `scale * (l_0 + l_1 + ...)` (summed left to right; a single sample's loss with scale 1 is
+/// used as is), and returns that node and its value. `on_sample(outputs, targets)` sees each
+/// sample's outputs.
+///
+/// # Errors
+///
+/// [`Error::NonFiniteLoss`] (with `epoch`) naming the first sample whose loss is NaN or
+/// infinite, or the first sample of the batch if only the scaled sum overflows; the inputs'
+/// errors of a forward pass. The samples must have passed [`check_samples`].
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn record_loss(
+    bound: &Bound<'_, '_>,
+    data: &Dataset,
+    samples: impl Iterator<Item = usize>,
+    loss: Loss,
+    scale: f64,
+    epoch: usize,
+    buffers: &mut BatchBuffers,
+    mut on_sample: impl FnMut(&[f64], &[f64]),
+) -> Result<(u32, f64)> {
+    let tape = bound.tape();
+    buffers.losses.clear();
+    let mut first = None;
+    let mut sum = 0.0;
+    for i in samples {
+        first.get_or_insert(i);
+        bound.record(None, data.input(i), &mut buffers.scratch)?;
+        let s = &buffers.scratch;
+        let (node, value) = tape
+            .with_records(|r| loss.record(r, s.output_nodes(), s.output_values(), data.target(i)));
+        if !value.is_finite() {
+            return Err(Error::NonFiniteLoss {
+                epoch,
+                sample: i,
+                loss: value,
+            });
+        }
+        on_sample(s.output_values(), data.target(i));
+        buffers.losses.push(node);
+        sum += value;
+    }
+    let (node, value) = match buffers.losses[..] {
+        [only] if scale == 1.0 => (only, sum),
+        ref losses => {
+            // b = scale * (l_0 + l_1 + ...);  db/dl_i = scale
+            let value = scale * sum;
+            let node = tape.with_records(|r| {
+                for &l in losses {
+                    r.edge(l, scale);
+                }
+                r.finish(Op::Loss, value)
+            });
+            (node, value)
+        }
+    };
+    if !value.is_finite() {
+        return Err(Error::NonFiniteLoss {
+            epoch,
+            sample: first.unwrap_or(0),
+            loss: value,
+        });
+    }
+    Ok((node, value))
+}
