@@ -125,6 +125,15 @@ pub enum Error {
         found: usize,
     },
 
+    /// A parameter given to a model is NaN or infinite.
+    #[error("parameter {index} is {value}, but parameters must be finite")]
+    NonFiniteParameter {
+        /// Index of the parameter, in `parameters()` order.
+        index: usize,
+        /// The value.
+        value: f64,
+    },
+
     /// The loss became NaN or infinite during training. Training stopped before the step that
     /// would have used it, so the model holds its last finite parameters.
     #[error(

@@ -310,3 +310,311 @@ fn a_schedule_that_gives_nan_is_a_schedule_error_in_training() {
     );
     assert!(err.to_string().contains("schedule"), "{err}");
 }
+
+// ---- 2. loading is bounded by the header ----------------------------------------------------
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("tapegrad-hardening-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A safetensors file of `header` (JSON, padded to 8 bytes) followed by `data_len` bytes that
+/// are never written (a sparse file: no disk space, reads give zeros).
+fn sparse_file(path: &std::path::Path, header: &str, data_len: u64) {
+    use std::io::Write;
+    let mut h = header.as_bytes().to_vec();
+    h.resize(h.len().next_multiple_of(8), b' ');
+    let mut f = std::fs::File::create(path).unwrap();
+    f.write_all(&(h.len() as u64).to_le_bytes()).unwrap();
+    f.write_all(&h).unwrap();
+    f.set_len(8 + h.len() as u64 + data_len).unwrap();
+}
+
+#[test]
+fn a_32_gb_pytorch_checkpoint_is_refused_from_its_header() {
+    let dir = scratch("pt");
+    let path = dir.join("checkpoint.safetensors");
+    // 2^33 F32 values, 32 GiB, consistent with the header (it aborted allocating 32 GB).
+    let n: u64 = 1 << 33;
+    let header = format!(
+        r#"{{"__metadata__":{{"format":"pt"}},"model.weight":{{"dtype":"F32","shape":[8,{}],"data_offsets":[0,{}]}}}}"#,
+        n / 8,
+        n * 4
+    );
+    sparse_file(&path, &header, n * 4);
+    let err = Mlp::load(&path).unwrap_err();
+    assert_eq!(
+        err,
+        Error::ModelMetadata(r#"format is "pt", expected "tapegrad.mlp""#.into())
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_model_of_80000_layers_saves_and_loads() {
+    // Loading was quadratic in the layers (80,000: 28 s); now linear.
+    let model = Mlp::with_init(&vec![1; 80_001], Activation::Tanh, ID, |s| {
+        0.5 + s.layer as f64 * 1e-6 + if s.is_bias() { 0.25 } else { 0.0 }
+    })
+    .unwrap();
+    let bytes = model.to_safetensors().unwrap();
+    assert_eq!(Mlp::from_safetensors(&bytes).unwrap(), model);
+    let dir = scratch("deep");
+    let path = dir.join("deep.safetensors");
+    model.save(&path).unwrap();
+    assert_eq!(Mlp::load(&path).unwrap(), model);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// A header for a 1-1 model with these tensor entries (and 16 data bytes: 1.0 and 2.0).
+fn one_layer_file(entries: &str) -> Vec<u8> {
+    let meta = r#""__metadata__":{"format":"tapegrad.mlp","format_version":"1","sizes":"1,1","activations":"identity"}"#;
+    let mut h = format!("{{{meta},{entries}}}").into_bytes();
+    h.resize(h.len().next_multiple_of(8), b' ');
+    let mut bytes = (h.len() as u64).to_le_bytes().to_vec();
+    bytes.extend_from_slice(&h);
+    bytes.extend_from_slice(&1.0f64.to_le_bytes());
+    bytes.extend_from_slice(&2.0f64.to_le_bytes());
+    bytes
+}
+
+#[test]
+fn tensor_names_are_read_exactly_and_once() {
+    let w =
+        |name: &str| format!(r#""{name}":{{"dtype":"F64","shape":[1,1],"data_offsets":[0,8]}}"#);
+    let b = |name: &str| format!(r#""{name}":{{"dtype":"F64","shape":[1],"data_offsets":[8,16]}}"#);
+    let good = one_layer_file(&format!("{},{}", w("layers.0.weight"), b("layers.0.bias")));
+    assert_eq!(
+        Mlp::from_safetensors(&good).unwrap().parameters(),
+        &[1.0, 2.0]
+    );
+    // A name spelled another way is not layer 0's.
+    for odd in [
+        "layers.00.weight",
+        "layers.+0.weight",
+        "layers.0.weight.",
+        "layers.0",
+    ] {
+        let bytes = one_layer_file(&format!("{},{}", w(odd), b("layers.0.bias")));
+        let err = Mlp::from_safetensors(&bytes).unwrap_err();
+        assert!(
+            matches!(&err, Error::MissingTensor { name } if name == "layers.0.weight"),
+            "{odd}: {err}"
+        );
+    }
+    let bytes = one_layer_file(&format!(
+        "{},{},{}",
+        w("layers.0.weight"),
+        b("layers.0.bias"),
+        r#""layers.00.bias":{"dtype":"F64","shape":[0],"data_offsets":[16,16]}"#
+    ));
+    let err = Mlp::from_safetensors(&bytes).unwrap_err();
+    assert_eq!(
+        err,
+        Error::UnexpectedTensor {
+            name: "layers.00.bias".into()
+        }
+    );
+    // The same name twice (JSON allows it; a map would silently keep one).
+    let bytes = one_layer_file(&format!(
+        "{},{},{}",
+        w("layers.0.weight"),
+        b("layers.0.bias"),
+        r#""layers.0.bias":{"dtype":"F64","shape":[0],"data_offsets":[16,16]}"#
+    ));
+    let err = Mlp::from_safetensors(&bytes).unwrap_err();
+    assert!(
+        matches!(&err, Error::ModelFormat(m) if m.contains("twice")),
+        "{err}"
+    );
+    // __metadata__ twice.
+    let bytes = one_layer_file(&format!(
+        r#"{},{},"__metadata__":{{"format":"pt"}}"#,
+        w("layers.0.weight"),
+        b("layers.0.bias")
+    ));
+    let err = Mlp::from_safetensors(&bytes).unwrap_err();
+    assert!(
+        matches!(&err, Error::ModelFormat(m) if m.contains("twice")),
+        "{err}"
+    );
+}
+
+// ---- 5. what save writes, load reads --------------------------------------------------------
+
+#[test]
+fn a_model_with_no_inputs_saves_and_loads() {
+    let model = Mlp::from(Neuron::new(vec![], 0.5, Activation::Tanh));
+    assert_eq!(model.sizes(), [0, 1]);
+    let bytes = model.to_safetensors().unwrap();
+    let back = Mlp::from_safetensors(&bytes).unwrap();
+    assert_eq!(back, model);
+    assert_eq!(back.predict(&[]).unwrap(), [0.5f64.tanh()]);
+    // Only the input size may be 0: a layer has at least one neuron.
+    assert!(Mlp::zeros(&[1, 0], ID, ID).is_err());
+}
+
+#[test]
+fn non_finite_parameters_are_refused_where_they_enter_and_where_they_are_saved() {
+    let err = Mlp::from_parameters(&[1, 1], ID, ID, &[1.0, f64::NAN]).unwrap_err();
+    assert!(
+        matches!(err, Error::NonFiniteParameter { index: 1, .. }),
+        "{err}"
+    );
+    let mut model = one_to_one();
+    assert!(matches!(
+        model.set_parameters(&[f64::INFINITY, 0.0]),
+        Err(Error::NonFiniteParameter { index: 0, .. })
+    ));
+    assert_eq!(model, one_to_one());
+    // Set behind the check's back: save refuses, naming the tensor, and writes nothing.
+    let mut model = Mlp::zeros(&[2, 2, 1], Activation::Tanh, ID).unwrap();
+    model.parameters_mut()[5] = f64::NAN; // layer 0, neuron 1, its bias
+    let err = model.to_safetensors().unwrap_err();
+    assert!(
+        matches!(&err, Error::NonFiniteWeight { name, position: 1, .. } if name == "layers.0.bias"),
+        "{err}"
+    );
+    model.parameters_mut()[5] = 0.0;
+    model.parameters_mut()[7] = f64::NEG_INFINITY; // layer 1, neuron 0, weight 1
+    let dir = scratch("nan-save");
+    let path = dir.join("m.safetensors");
+    let err = model.save(&path).unwrap_err();
+    assert!(
+        matches!(&err, Error::NonFiniteWeight { name, position: 1, .. } if name == "layers.1.weight"),
+        "{err}"
+    );
+    assert!(
+        std::fs::read_dir(&dir).unwrap().next().is_none(),
+        "nothing written"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+// ---- 6. save keeps what the user had --------------------------------------------------------
+
+#[cfg(unix)]
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
+#[cfg(unix)]
+fn set_mode(path: &std::path::Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// Whether this process may write files whatever their permission bits (root): then the
+/// operating system lets it write a 0444 file, and so does `save`.
+#[cfg(unix)]
+fn writes_read_only_files(dir: &std::path::Path) -> bool {
+    let probe = dir.join("probe");
+    std::fs::write(&probe, b"").unwrap();
+    set_mode(&probe, 0o444);
+    let can = std::fs::OpenOptions::new().write(true).open(&probe).is_ok();
+    std::fs::remove_file(&probe).unwrap();
+    can
+}
+
+#[cfg(unix)]
+#[test]
+fn saving_keeps_the_old_files_permissions() {
+    let dir = scratch("modes");
+    let model = one_to_one();
+    for old_mode in [0o600, 0o640, 0o604, 0o755] {
+        let path = dir.join(format!("m{old_mode:o}.safetensors"));
+        std::fs::write(&path, b"old").unwrap();
+        set_mode(&path, old_mode);
+        model.save(&path).unwrap();
+        assert_eq!(mode(&path), old_mode, "{old_mode:o}");
+        assert_eq!(Mlp::load(&path).unwrap(), model);
+    }
+    // A symbolic link stays a link; its target is replaced and keeps its mode.
+    let target = dir.join("target.safetensors");
+    std::fs::write(&target, b"old").unwrap();
+    set_mode(&target, 0o600);
+    let link = dir.join("link.safetensors");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    model.save(&link).unwrap();
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(mode(&target), 0o600);
+    assert_eq!(Mlp::load(&target).unwrap(), model);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// The body of [`a_read_only_file_is_not_replaced`], for a user the permission bits bind.
+#[cfg(unix)]
+fn read_only_file_is_refused(dir: &std::path::Path) {
+    let path = dir.join("read-only.safetensors");
+    std::fs::write(&path, b"precious").unwrap();
+    set_mode(&path, 0o444);
+    let err = one_to_one().save(&path).unwrap_err();
+    assert!(
+        matches!(&err, Error::ModelIo { action: "write", path: p, .. } if p.ends_with("read-only.safetensors")),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), b"precious");
+    assert_eq!(mode(&path), 0o444);
+    let names: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 1, "no temporary file left: {names:?}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_read_only_file_is_not_replaced() {
+    // Re-run as an unprivileged user: the child's half of this test.
+    if let Some(dir) = std::env::var_os("TAPEGRAD_READ_ONLY_DIR") {
+        read_only_file_is_refused(std::path::Path::new(&dir));
+        return;
+    }
+    let dir = scratch("read-only");
+    if !writes_read_only_files(&dir) {
+        read_only_file_is_refused(&dir);
+        std::fs::remove_dir_all(dir).unwrap();
+        return;
+    }
+    // Root: the operating system lets it write a 0444 file, so save may replace one, keeping
+    // its mode...
+    let path = dir.join("root.safetensors");
+    std::fs::write(&path, b"old").unwrap();
+    set_mode(&path, 0o444);
+    one_to_one().save(&path).unwrap();
+    assert_eq!(mode(&path), 0o444);
+    std::fs::remove_file(&path).unwrap();
+    // ...and the refusal is checked as user nobody, this test run again under setpriv.
+    set_mode(&dir, 0o777);
+    let exe = std::env::current_exe().unwrap();
+    let run = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(&exe)
+        .args(["--exact", "a_read_only_file_is_not_replaced", "--nocapture"])
+        .env("TAPEGRAD_READ_ONLY_DIR", &dir)
+        .output();
+    match run {
+        Ok(out) => {
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                out.status.success(),
+                "as nobody: {text}{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(text.contains("1 passed"), "as nobody: {text}");
+            println!("running as root: the refusal was checked as user nobody (setpriv)");
+        }
+        Err(e) => println!(
+            "SKIPPED the refusal half: running as root and setpriv cannot run ({e}); \
+             root may write a 0444 file, and save did, keeping its mode"
+        ),
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}

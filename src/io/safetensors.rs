@@ -1,8 +1,8 @@
 //! The safetensors reader and writer behind [`Mlp::save`] and [`Mlp::load`].
 
 use crate::error::{Error, Result};
-use crate::nn::{Activation, Layer, Mlp, Neuron};
-use safetensors::tensor::{Metadata, TensorView};
+use crate::nn::{Activation, Mlp};
+use safetensors::tensor::{TensorInfo, TensorView};
 use safetensors::Dtype;
 use std::collections::HashMap;
 use std::fs;
@@ -43,10 +43,15 @@ impl Mlp {
     ///
     /// # Errors
     ///
-    /// [`Error::ModelFormat`] if the safetensors writer refuses the data (it does not for any
-    /// model this crate can build).
+    /// [`Error::NonFiniteWeight`] if a parameter is NaN or infinite (set through
+    /// [`Mlp::parameters_mut`] or a [`Neuron`](crate::Neuron)'s): [`Mlp::load`] would refuse the
+    /// file, so it is not written. [`Error::ModelFormat`] if the safetensors writer refuses the
+    /// data (it does not for any model this crate can build).
     pub fn to_safetensors(&self) -> Result<Vec<u8>> {
         let sizes = self.sizes();
+        if let Some(k) = self.parameters().iter().position(|p| !p.is_finite()) {
+            return Err(non_finite_at(&sizes, k, self.parameters()[k]));
+        }
         let mut blobs: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
         let mut offset = 0;
         for (l, pair) in sizes.windows(2).enumerate() {
@@ -106,6 +111,7 @@ impl Mlp {
     ///   or of an unknown format version.
     /// - [`Error::MissingTensor`], [`Error::UnexpectedTensor`], [`Error::TensorDtype`],
     ///   [`Error::TensorShape`], [`Error::NonFiniteWeight`]: the tensors do not fit it.
+    /// - [`Error::Allocation`]: the parameters cannot be allocated.
     ///
     /// ```
     /// use tapegrad::{Error, Mlp};
@@ -115,94 +121,27 @@ impl Mlp {
     /// );
     /// ```
     pub fn from_safetensors(bytes: &[u8]) -> Result<Mlp> {
-        let (header_end, meta) = check_header(bytes, bytes.len() as u64)?;
-        let data = &bytes[header_end..];
-        let (sizes, activations) = architecture(meta.metadata().as_ref())?;
-
-        let mut wanted = Vec::new();
-        for (l, pair) in sizes.windows(2).enumerate() {
-            wanted.push((weight_name(l), vec![pair[1], pair[0]]));
-            wanted.push((bias_name(l), vec![pair[1]]));
-        }
-        // Shapes, dtypes and names first: only then are values read (the validated offsets
-        // keep every tensor inside the file, so memory stays bounded by its size).
-        for (name, shape) in &wanted {
-            let info = meta
-                .info(name)
-                .ok_or_else(|| Error::MissingTensor { name: name.clone() })?;
-            if info.dtype != Dtype::F64 {
-                return Err(Error::TensorDtype {
-                    name: name.clone(),
-                    found: info.dtype.to_string(),
-                });
-            }
-            if &info.shape != shape {
-                return Err(Error::TensorShape {
-                    name: name.clone(),
-                    expected: shape.clone(),
-                    found: info.shape.clone(),
-                });
-            }
-        }
-        let mut extra: Vec<String> = meta
-            .tensors()
-            .into_keys()
-            .filter(|k| !wanted.iter().any(|(name, _)| name == k))
-            .collect();
-        extra.sort();
-        if let Some(name) = extra.into_iter().next() {
-            return Err(Error::UnexpectedTensor { name });
-        }
-
-        let read = |name: &str| -> Result<Vec<f64>> {
-            let info = meta.info(name).ok_or_else(|| Error::MissingTensor {
-                name: name.to_string(),
-            })?;
-            let (start, end) = info.data_offsets;
-            let values: Vec<f64> = data[start..end]
-                .chunks_exact(8)
-                .map(|b| f64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
-                .collect();
-            if let Some((position, &value)) =
-                values.iter().enumerate().find(|(_, v)| !v.is_finite())
-            {
-                return Err(Error::NonFiniteWeight {
-                    name: name.to_string(),
-                    position,
-                    value,
-                });
-            }
-            Ok(values)
-        };
-        let mut layers = Vec::with_capacity(activations.len());
-        for (l, (pair, &activation)) in sizes.windows(2).zip(&activations).enumerate() {
-            let inputs = pair[0];
-            let weights = read(&weight_name(l))?;
-            let biases = read(&bias_name(l))?;
-            let neurons = biases
-                .iter()
-                .enumerate()
-                .map(|(j, &b)| {
-                    Neuron::new(
-                        weights[j * inputs..(j + 1) * inputs].to_vec(),
-                        b,
-                        activation,
-                    )
-                })
-                .collect();
-            layers.push(Layer::new(neurons)?);
-        }
-        Mlp::new(layers)
+        let mut reader = bytes;
+        let mut io = |e: std::io::Error| Error::ModelFormat(e.to_string());
+        let mut header = read_header(&mut reader, bytes.len() as u64, &mut io)?;
+        let plan = plan(&mut header)?;
+        read_parameters(&mut reader, &header, &plan, &mut io)
     }
 
     /// Saves the model to `path` as safetensors, atomically: the bytes go to a temporary file in
     /// the same directory, which is flushed, synced and then renamed over `path`. A crash
     /// leaves either the old file or the complete new one, never a mix.
     ///
+    /// Saving over an existing file keeps what the user had: the file is replaced only if the
+    /// user could have written it in place (the operating system is asked, by opening it for
+    /// writing), and the new file gets the old one's permissions (and, where allowed, its owner
+    /// and group); a symbolic link is followed, so the link stays and its target is replaced.
+    ///
     /// # Errors
     ///
-    /// [`Error::ModelIo`] naming the step and file if the file system refuses (the temporary
-    /// file is removed).
+    /// [`Error::ModelIo`] naming the step and file if the file system refuses, including
+    /// `"write"` for an existing file the user may not write (the temporary file is removed,
+    /// the old file untouched); [`Error::NonFiniteWeight`] as [`Mlp::to_safetensors`].
     ///
     /// ```
     /// use tapegrad::{Activation, Mlp};
@@ -221,6 +160,15 @@ impl Mlp {
             path: p.display().to_string(),
             message: e.to_string(),
         };
+        // A link to a file: replace the file it points to, not the link.
+        let resolved;
+        let path = match fs::symlink_metadata(path) {
+            Ok(m) if m.file_type().is_symlink() => {
+                resolved = fs::canonicalize(path).map_err(|e| io("follow", path, e))?;
+                resolved.as_path()
+            }
+            _ => path,
+        };
         let file_name = path.file_name().ok_or_else(|| Error::ModelIo {
             action: "write",
             path: path.display().to_string(),
@@ -229,6 +177,19 @@ impl Mlp {
         let dir = match path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d,
             _ => Path::new("."),
+        };
+        // The file being replaced: may the user write it, and with what permissions?
+        let old = match fs::metadata(path) {
+            Ok(m) if !m.is_file() => None, // a directory, say: the rename will refuse it
+            Ok(m) => {
+                fs::OpenOptions::new()
+                    .write(true)
+                    .open(path)
+                    .map_err(|e| io("write", path, e))?;
+                Some(m)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(io("inspect", path, e)),
         };
         let mut temp_name = std::ffi::OsString::from(".");
         temp_name.push(file_name);
@@ -244,6 +205,10 @@ impl Mlp {
                 .create_new(true)
                 .open(&temp)
                 .map_err(|e| io("create", &temp, e))?;
+            if let Some(old) = &old {
+                keep_owner_and_permissions(&file, old)
+                    .map_err(|e| io("set permissions of", &temp, e))?;
+            }
             file.write_all(&bytes).map_err(|e| io("write", &temp, e))?;
             file.flush().map_err(|e| io("flush", &temp, e))?;
             file.sync_all().map_err(|e| io("sync", &temp, e))?;
@@ -262,13 +227,17 @@ impl Mlp {
 
     /// Loads a model saved with [`Mlp::save`] (or any file in the same layout).
     ///
-    /// Memory use is bounded by the file's size, and a file whose length disagrees with its
-    /// header is refused after reading only the 8-byte prefix and the header: pointing `load`
-    /// at a large file that is not a model does not read it into memory.
+    /// The file is read in order, each part only once the parts before it are checked: the
+    /// 8-byte prefix, then the header if its length fits the file, which is checked against
+    /// the file's length and then against the architecture its metadata describes; only then
+    /// are the tensors' values read, straight into the model's parameters. So a file that is
+    /// not a tapegrad model (a large PyTorch checkpoint, say) is refused without reading its
+    /// data, memory stays within a small multiple of the file's size, and time is linear in it.
     ///
     /// # Errors
     ///
-    /// [`Error::ModelIo`] if the file cannot be read, else as [`Mlp::from_safetensors`].
+    /// [`Error::ModelIo`] if the file cannot be read (or changes length while it is read), else
+    /// as [`Mlp::from_safetensors`].
     ///
     /// ```
     /// use tapegrad::{Error, Mlp};
@@ -277,63 +246,110 @@ impl Mlp {
     /// ```
     pub fn load(path: impl AsRef<Path>) -> Result<Mlp> {
         let path = path.as_ref();
-        let io = |e: std::io::Error| Error::ModelIo {
+        let mut io = |e: std::io::Error| Error::ModelIo {
             action: "read",
             path: path.display().to_string(),
             message: e.to_string(),
         };
-        let mut file = fs::File::open(path).map_err(io)?;
-        let total = file.metadata().map_err(io)?.len();
-        // The prefix, then the header if its claimed length fits the file.
-        let mut head = Vec::new();
-        (&mut file).take(8).read_to_end(&mut head).map_err(io)?;
-        if let Ok(prefix) = <[u8; 8]>::try_from(&head[..]) {
-            let claimed = u64::from_le_bytes(prefix);
-            if claimed <= total.saturating_sub(8) && claimed <= MAX_HEADER {
-                (&mut file)
-                    .take(claimed)
-                    .read_to_end(&mut head)
-                    .map_err(io)?;
-            }
+        let file = fs::File::open(path).map_err(&mut io)?;
+        let total = file.metadata().map_err(&mut io)?.len();
+        let mut reader = std::io::BufReader::with_capacity(1 << 16, file);
+        let mut header = read_header(&mut reader, total, &mut io)?;
+        let plan = plan(&mut header)?;
+        let model = read_parameters(&mut reader, &header, &plan, &mut io)?;
+        // The file may have grown while it was read.
+        let mut extra = [0u8; 1];
+        if reader.read(&mut extra).map_err(&mut io)? != 0 {
+            return Err(io(std::io::Error::other(
+                "the file changed while it was read",
+            )));
         }
-        check_header(&head, total)?;
-        let mut bytes = head;
-        bytes.reserve_exact(
-            usize::try_from(total)
-                .unwrap_or(0)
-                .saturating_sub(bytes.len()),
-        );
-        file.read_to_end(&mut bytes).map_err(io)?;
-        // Checked again as a whole, in case the file changed while it was read.
-        Mlp::from_safetensors(&bytes)
+        Ok(model)
     }
 }
 
-/// Checks the length prefix and header at the start of a file of `total` bytes (`head` holds at
-/// least the prefix and, when its claim fits the file, the header) and that the file is exactly
-/// as long as the header says. Returns where the data starts and the parsed header.
-fn check_header(head: &[u8], total: u64) -> Result<(usize, Metadata)> {
-    let Some(prefix) = head.get(..8) else {
+/// Gives the new file `file` the permissions of the `old` one it replaces and, where the
+/// user may (root, or a group the user is in), its owner and group.
+fn keep_owner_and_permissions(file: &fs::File, old: &fs::Metadata) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        // Not permitted for an ordinary user saving over someone else's file: it then gets
+        // the user's own, as any new file would.
+        let _ = std::os::unix::fs::fchown(file, Some(old.uid()), Some(old.gid()));
+    }
+    file.set_permissions(old.permissions())
+}
+
+/// A parsed header: the metadata, and every tensor entry sorted by its data offsets.
+struct Header {
+    metadata: Option<HashMap<String, String>>,
+    tensors: Vec<(String, TensorInfo)>,
+}
+
+/// Reads the length prefix and the header from `r`, the start of `total` bytes, and checks
+/// the header's offsets and that the bytes are exactly as long as the header says. `io` turns
+/// a read error into the caller's error.
+fn read_header(
+    r: &mut impl Read,
+    total: u64,
+    io: &mut impl FnMut(std::io::Error) -> Error,
+) -> Result<Header> {
+    if total < 8 {
         return Err(Error::ModelTruncated {
             expected: 8,
             found: total,
         });
-    };
-    let claimed = u64::from_le_bytes(prefix.try_into().unwrap_or([0xff; 8]));
-    let available = total.saturating_sub(8);
+    }
+    let mut prefix = [0u8; 8];
+    r.read_exact(&mut prefix).map_err(&mut *io)?;
+    let claimed = u64::from_le_bytes(prefix);
+    let available = total - 8;
     if claimed > available || claimed > MAX_HEADER {
         return Err(Error::ModelHeaderTooLarge { claimed, available });
     }
-    let header_end = 8 + claimed as usize;
-    let header = head.get(8..header_end).ok_or(Error::ModelTruncated {
-        expected: header_end as u64,
-        found: head.len() as u64,
-    })?;
-    let header = std::str::from_utf8(header)
+    // At most 100 MB, and no more than the file holds.
+    let mut text = crate::size::with_capacity(claimed as usize, "header bytes")?;
+    r.take(claimed).read_to_end(&mut text).map_err(&mut *io)?;
+    if text.len() as u64 != claimed {
+        return Err(Error::ModelTruncated {
+            expected: 8 + claimed,
+            found: 8 + text.len() as u64,
+        });
+    }
+    let text = std::str::from_utf8(&text)
         .map_err(|e| Error::ModelFormat(format!("header is not UTF-8: {e}")))?;
-    let meta: Metadata =
-        serde_json::from_str(header).map_err(|e| Error::ModelFormat(format!("header: {e}")))?;
-    let expected = (header_end as u64).saturating_add(meta.data_len() as u64);
+    let mut header = serde_json::from_str::<HeaderJson>(text)
+        .map_err(|e| Error::ModelFormat(format!("header: {e}")))?
+        .0;
+    header.tensors.sort_by_key(|(_, info)| info.data_offsets);
+    // Offsets: contiguous from 0, each tensor exactly as long as its dtype and shape say.
+    let mut end = 0usize;
+    for (name, info) in &header.tensors {
+        let (start, stop) = info.data_offsets;
+        if start != end || stop < start {
+            return Err(Error::ModelFormat(format!(
+                "tensor {name:?} has data offsets {start}..{stop}, but the data before it ends at {end}"
+            )));
+        }
+        let bytes = info
+            .shape
+            .iter()
+            .try_fold(1usize, |n, &d| n.checked_mul(d))
+            .and_then(|n| n.checked_mul(info.dtype.bitsize()))
+            .filter(|bits| bits % 8 == 0)
+            .map(|bits| bits / 8);
+        if bytes != Some(stop - start) {
+            return Err(Error::ModelFormat(format!(
+                "tensor {name:?} of dtype {} and shape {:?} does not fill its {} data bytes",
+                info.dtype,
+                info.shape,
+                stop - start
+            )));
+        }
+        end = stop;
+    }
+    let expected = (8 + claimed).saturating_add(end as u64);
     if total < expected {
         return Err(Error::ModelTruncated {
             expected,
@@ -346,7 +362,215 @@ fn check_header(head: &[u8], total: u64) -> Result<(usize, Metadata)> {
             found: total,
         });
     }
-    Ok((header_end, meta))
+    Ok(header)
+}
+
+/// The header's JSON object: `__metadata__` and the tensor entries, read one by one into a
+/// list (no intermediate tree of the whole header).
+struct HeaderJson(Header);
+
+impl<'de> serde::Deserialize<'de> for HeaderJson {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = HeaderJson;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a safetensors header object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<HeaderJson, A::Error> {
+                let mut header = Header {
+                    metadata: None,
+                    tensors: Vec::new(),
+                };
+                while let Some(key) = map.next_key::<String>()? {
+                    if key == "__metadata__" {
+                        if header.metadata.is_some() {
+                            return Err(serde::de::Error::custom("__metadata__ appears twice"));
+                        }
+                        header.metadata = Some(map.next_value()?);
+                    } else {
+                        header.tensors.push((key, map.next_value()?));
+                    }
+                }
+                Ok(HeaderJson(header))
+            }
+        }
+        d.deserialize_map(Visit)
+    }
+}
+
+/// Where each layer's tensors are in the header and its parameters in the model.
+struct Plan {
+    /// `(inputs, outputs, activation)` of each layer.
+    layers: Vec<(usize, usize, Activation)>,
+    /// For each tensor of the header (in offset order): its layer, and whether it is the bias.
+    slots: Vec<(u32, bool)>,
+    /// Where each layer's parameters start; the last entry is the parameter count.
+    starts: Vec<usize>,
+}
+
+/// Checks the header against the architecture in its metadata, in time and memory linear in
+/// the header: every tensor the architecture needs, with its dtype and shape, and no other.
+/// (The metadata is taken out of `header`: it is not needed after this.)
+fn plan(header: &mut Header) -> Result<Plan> {
+    let (sizes, activations) = architecture(header.metadata.take().as_ref())?;
+    let layers = activations.len();
+    // Each layer's two tensors, as indices into the header's list (u32::MAX: not there). The
+    // header holds the metadata's sizes and activations, at least seven bytes a layer, so this
+    // is bounded by the header's size; nothing else is sized by the layer count until every
+    // tensor is found.
+    let mut found = crate::size::with_capacity::<[u32; 2]>(layers, "layers")?;
+    found.resize(layers, [u32::MAX; 2]);
+    let mut unexpected: Option<&str> = None;
+    for (k, (name, _)) in header.tensors.iter().enumerate() {
+        let Some((l, bias)) = parse_name(name).filter(|&(l, _)| l < layers) else {
+            unexpected = Some(unexpected.map_or(name.as_str(), |u| u.min(name.as_str())));
+            continue;
+        };
+        let entry = &mut found[l][usize::from(bias)];
+        if *entry != u32::MAX {
+            return Err(Error::ModelFormat(format!("tensor {name:?} appears twice")));
+        }
+        *entry = u32::try_from(k).map_err(|_| Error::ModelFormat("too many tensors".into()))?;
+    }
+    for (l, pair) in sizes.windows(2).enumerate() {
+        let (inputs, outputs) = (pair[0], pair[1]);
+        for (bias, expected) in [(false, &[outputs, inputs][..]), (true, &[outputs][..])] {
+            let name = || if bias { bias_name(l) } else { weight_name(l) };
+            let (_, info) = header
+                .tensors
+                .get(found[l][usize::from(bias)] as usize)
+                .ok_or_else(|| Error::MissingTensor { name: name() })?;
+            if info.dtype != Dtype::F64 {
+                return Err(Error::TensorDtype {
+                    name: name(),
+                    found: info.dtype.to_string(),
+                });
+            }
+            if info.shape != expected {
+                return Err(Error::TensorShape {
+                    name: name(),
+                    expected: expected.to_vec(),
+                    found: info.shape.clone(),
+                });
+            }
+        }
+    }
+    if let Some(name) = unexpected {
+        return Err(Error::UnexpectedTensor { name: name.into() });
+    }
+    // Every tensor is there and as the architecture says; each holds its layer's data.
+    let mut slots = crate::size::with_capacity(header.tensors.len(), "tensors")?;
+    slots.resize(header.tensors.len(), (0u32, false));
+    let mut starts = crate::size::with_capacity(layers + 1, "layers")?;
+    starts.push(0usize);
+    let mut plan_layers = crate::size::with_capacity(layers, "layers")?;
+    for (l, (pair, &activation)) in sizes.windows(2).zip(&activations).enumerate() {
+        let (inputs, outputs) = (pair[0], pair[1]);
+        for bias in [false, true] {
+            slots[found[l][usize::from(bias)] as usize] = (l as u32, bias);
+        }
+        let count = crate::size::mul("parameters", outputs, inputs + 1)?;
+        let last = starts[l];
+        starts.push(crate::size::add("parameters", last, count)?);
+        plan_layers.push((inputs, outputs, activation));
+    }
+    Ok(Plan {
+        layers: plan_layers,
+        slots,
+        starts,
+    })
+}
+
+/// `layers.{l}.weight` or `layers.{l}.bias`, spelled exactly as [`weight_name`] and
+/// [`bias_name`] spell them: `(l, is_bias)`.
+fn parse_name(name: &str) -> Option<(usize, bool)> {
+    let (l, kind) = name.strip_prefix("layers.")?.split_once('.')?;
+    let bias = match kind {
+        "weight" => false,
+        "bias" => true,
+        _ => return None,
+    };
+    let index: usize = l.parse().ok()?;
+    (index.to_string() == l).then_some((index, bias))
+}
+
+/// Reads the tensors' values, in file order, straight into the parameters of the model `plan`
+/// describes, checking that each is finite.
+fn read_parameters(
+    r: &mut impl Read,
+    header: &Header,
+    plan: &Plan,
+    io: &mut impl FnMut(std::io::Error) -> Error,
+) -> Result<Mlp> {
+    let count = plan.starts[plan.layers.len()];
+    let mut params = crate::size::with_capacity(count, "parameters")?;
+    params.resize(count, 0.0);
+    let mut chunk = vec![0u8; 1 << 16];
+    for ((name, info), &(l, bias)) in header.tensors.iter().zip(&plan.slots) {
+        let (inputs, _, _) = plan.layers[l as usize];
+        let width = inputs + 1;
+        let start = plan.starts[l as usize];
+        // Value k of the weight tensor is neuron k / inputs's weight k % inputs; value k of
+        // the bias tensor is neuron k's bias, right after its weights.
+        let place = |k: usize| {
+            if bias {
+                start + k * width + inputs
+            } else {
+                start + (k / inputs) * width + k % inputs
+            }
+        };
+        let mut left = info.data_offsets.1 - info.data_offsets.0;
+        let mut k = 0;
+        while left > 0 {
+            let n = left.min(chunk.len());
+            r.read_exact(&mut chunk[..n]).map_err(&mut *io)?;
+            for b in chunk[..n].chunks_exact(8) {
+                let value = f64::from_le_bytes(b.try_into().unwrap_or([0xff; 8]));
+                if !value.is_finite() {
+                    return Err(Error::NonFiniteWeight {
+                        name: name.clone(),
+                        position: k,
+                        value,
+                    });
+                }
+                params[place(k)] = value;
+                k += 1;
+            }
+            left -= n;
+        }
+    }
+    Mlp::from_layers(&plan.layers, params)
+}
+
+/// The file's name and position for parameter `k` of a model with layer sizes `sizes`.
+fn non_finite_at(sizes: &[usize], mut k: usize, value: f64) -> Error {
+    for (l, pair) in sizes.windows(2).enumerate() {
+        let (inputs, outputs) = (pair[0], pair[1]);
+        let count = outputs * (inputs + 1);
+        if k < count {
+            let (neuron, slot) = (k / (inputs + 1), k % (inputs + 1));
+            let (name, position) = if slot == inputs {
+                (bias_name(l), neuron)
+            } else {
+                (weight_name(l), neuron * inputs + slot)
+            };
+            return Error::NonFiniteWeight {
+                name,
+                position,
+                value,
+            };
+        }
+        k -= count;
+    }
+    Error::NonFiniteWeight {
+        name: String::new(),
+        position: k,
+        value,
+    }
 }
 
 fn weight_name(l: usize) -> String {
@@ -378,14 +602,17 @@ fn architecture(meta: Option<&HashMap<String, String>>) -> Result<(Vec<usize>, V
         });
     }
     let sizes_text = get("sizes")?;
+    // Every layer has at least one neuron; the input size may be 0 (a model of neurons with
+    // no weights, `Mlp::from(Neuron::new(vec![], b, act))`, is a constant and saves as such).
     let sizes = sizes_text
         .split(',')
-        .map(|s| s.trim().parse::<usize>().ok().filter(|&n| n > 0))
+        .enumerate()
+        .map(|(k, s)| s.trim().parse::<usize>().ok().filter(|&n| n > 0 || k == 0))
         .collect::<Option<Vec<usize>>>()
         .filter(|s| s.len() >= 2)
         .ok_or_else(|| {
             Error::ModelMetadata(format!(
-                "sizes {sizes_text:?} is not a list of at least two positive integers"
+                "sizes {sizes_text:?} is not a list of at least two integers, positive after the first"
             ))
         })?;
     let acts_text = get("activations")?;

@@ -197,7 +197,8 @@ impl Mlp {
     /// # Errors
     ///
     /// [`Error::Architecture`] for bad `sizes`, [`Error::Allocation`] for sizes too large to
-    /// allocate, [`Error::ParameterCount`] if `params` has the wrong length.
+    /// allocate, [`Error::ParameterCount`] if `params` has the wrong length,
+    /// [`Error::NonFiniteParameter`] if one is NaN or infinite (it could not be saved).
     ///
     /// ```
     /// use tapegrad::{Activation, Mlp};
@@ -215,6 +216,22 @@ impl Mlp {
         let mut m = Self::zeros(sizes, hidden, output)?;
         m.set_parameters(params)?;
         Ok(m)
+    }
+
+    /// The model with these layers, `(inputs, outputs, activation)` each, and `params` in
+    /// [`parameters()`](Mlp::parameters) order; the caller has checked that they fit.
+    pub(crate) fn from_layers(
+        layers: &[(usize, usize, Activation)],
+        params: Vec<f64>,
+    ) -> Result<Self> {
+        let mut shapes = SmallVec::new();
+        crate::size::reserve_small(&mut shapes, layers.len(), "layers")?;
+        shapes.extend(layers.iter().map(|&(inputs, outputs, activation)| Shape {
+            inputs,
+            outputs,
+            activation,
+        }));
+        Ok(Mlp { shapes, params })
     }
 
     /// Layer sizes, inputs first (e.g. `[2, 2, 1]`).
@@ -331,7 +348,8 @@ impl Mlp {
     ///
     /// # Errors
     ///
-    /// [`Error::ParameterCount`] if `params` has the wrong length (the model is unchanged).
+    /// [`Error::ParameterCount`] if `params` has the wrong length, [`Error::NonFiniteParameter`]
+    /// if one is NaN or infinite (the model is unchanged either way).
     ///
     /// ```
     /// # use tapegrad::{Activation, Mlp};
@@ -346,6 +364,12 @@ impl Mlp {
             return Err(Error::ParameterCount {
                 expected: self.params.len(),
                 found: params.len(),
+            });
+        }
+        if let Some(index) = params.iter().position(|p| !p.is_finite()) {
+            return Err(Error::NonFiniteParameter {
+                index,
+                value: params[index],
             });
         }
         self.params.copy_from_slice(params);
