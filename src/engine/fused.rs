@@ -79,6 +79,7 @@ pub(crate) struct Fused {
 impl Fused {
     /// Records leaves `first..first + count`, joining the previous run if it is leaves ending
     /// right there.
+    #[inline]
     pub(crate) fn leaves(&mut self, first: u32, count: u32, nodes_before: usize) {
         if let Some(last) = self.runs.last_mut() {
             if matches!(last.rule, Rule::Leaves) && last.first + last.count == first {
@@ -90,6 +91,7 @@ impl Fused {
     }
 
     /// Starts a run; its rule is leaves until one is set.
+    #[inline]
     pub(crate) fn begin(&mut self, first: u32, count: u32, nodes_before: usize) {
         let nodes_before = nodes_before as u32;
         self.runs.push(Run {
