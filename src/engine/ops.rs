@@ -728,8 +728,11 @@ impl<'t> std::iter::Sum for Value<'t> {
             panic!("tapegrad: the sum of an empty iterator of values has no tape to record on; use Tape::sum");
         };
         let tape = first.tape;
-        // The iterator may record nodes itself, so its items are collected before recording.
-        let mut inputs: smallvec::SmallVec<[u32; 32]> = smallvec::smallvec![first.index];
+        // The iterator may record nodes itself, so its items are collected (into the tape's
+        // reusable list) before recording.
+        let mut inputs = tape.with_records(|r| std::mem::take(&mut r.sum_inputs));
+        inputs.clear();
+        inputs.push(first.index);
         let mut s = first.value;
         for v in values {
             tape.check_same(v.tape);
@@ -740,6 +743,7 @@ impl<'t> std::iter::Sum for Value<'t> {
             for &x in &inputs {
                 r.edge(x, 1.0);
             }
+            r.sum_inputs = inputs;
             r.finish(Op::Sum, s)
         });
         Value::new(tape, index, s)

@@ -29,6 +29,8 @@ pub(crate) struct Records {
     pub(crate) nodes: Vec<Node>,
     pub(crate) fused: Fused,
     pub(crate) trace: Option<Box<Trace>>,
+    /// The inputs of a `Sum` of an iterator, collected before it is recorded.
+    pub(crate) sum_inputs: Vec<u32>,
 }
 
 impl Records {
@@ -165,7 +167,10 @@ impl Records {
         let trace = self.trace.as_ref().map_or(0, |t| {
             t.ops.capacity() * size_of::<Op>() + t.values.capacity() * 8
         });
-        self.nodes.capacity() * size_of::<Node>() + self.fused.capacity_bytes() + trace
+        self.nodes.capacity() * size_of::<Node>()
+            + self.fused.capacity_bytes()
+            + self.sum_inputs.capacity() * 4
+            + trace
     }
 }
 
