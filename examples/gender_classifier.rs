@@ -11,6 +11,9 @@
 //! `gender_graph.dot`, the graph of the first training step (Alice, initial weights) with every
 //! value and gradient, for `dot -Tpng gender_graph.dot -o gender_graph.png`.
 
+#[allow(dead_code)] // the tests include this file for its functions, not for main
+#[path = "shared/outputs.rs"]
+mod outputs;
 #[allow(dead_code)] // the tests include this file for its functions, not for the plot
 #[path = "shared/plots.rs"]
 mod plots;
@@ -90,7 +93,12 @@ pub fn step_graph(model: &Mlp, x: [f64; 2], y: f64) -> tapegrad::Result<String> 
     Dot::new(loss).gradients(&grads).render()
 }
 
-/// Command-line options: `--out DIR`, `--save PATH`, `--graph`.
+const USAGE: &str = "usage: gender_classifier [--out DIR] [--save PATH] [--graph]
+  --out DIR    where gender_loss.svg (and gender_graph.dot) go (default: .)
+  --save PATH  write the trained model there as safetensors
+  --graph      write one training step as Graphviz DOT, gender_graph.dot";
+
+/// Command-line options: `--out DIR`, `--save PATH`, `--graph`; `None` for `--help`.
 #[allow(dead_code)]
 struct Options {
     out: std::path::PathBuf,
@@ -99,7 +107,7 @@ struct Options {
 }
 
 #[allow(dead_code)]
-fn options() -> Result<Options, String> {
+fn options() -> Result<Option<Options>, String> {
     let mut args = std::env::args().skip(1);
     let mut o = Options {
         out: ".".into(),
@@ -117,25 +125,48 @@ fn options() -> Result<Options, String> {
                 )
             }
             "--graph" => o.graph = true,
-            other => {
-                return Err(format!(
-                    "unknown argument {other:?}; try --out DIR, --save PATH, --graph"
-                ))
-            }
+            "-h" | "--help" => return Ok(None),
+            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }
     }
-    Ok(o)
+    Ok(Some(o))
 }
 
 #[allow(dead_code)] // the tests include this file for its functions, not for main
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let opts = options()?;
-    std::fs::create_dir_all(&opts.out)?;
+fn main() -> std::process::ExitCode {
+    let opts = match options() {
+        Ok(Some(opts)) => opts,
+        Ok(None) => {
+            println!("{USAGE}");
+            return std::process::ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("gender_classifier: {message}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    match run(&opts) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("gender_classifier: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+#[allow(dead_code)]
+fn run(opts: &Options) -> Result<(), Box<dyn std::error::Error>> {
+    // Every output is checked before the training, so a bad path is reported at once.
+    outputs::check_dir(&opts.out)?;
+    if let Some(path) = &opts.save {
+        outputs::check_file(path)?;
+    }
     let data = people()?;
     let mut model = network(SEED)?;
     if opts.graph {
         let path = opts.out.join("gender_graph.dot");
-        std::fs::write(&path, step_graph(&model, [-2.0, -1.0], 1.0)?)?;
+        std::fs::write(&path, step_graph(&model, [-2.0, -1.0], 1.0)?)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         println!(
             "wrote {} (one training step: Alice, initial weights)",
             path.display()

@@ -10,6 +10,9 @@
 //! somewhere other than the current directory). Writes `moons.svg` and `moons_loss.svg`.
 
 #[allow(dead_code)] // the tests include this file for its functions, not for main
+#[path = "shared/outputs.rs"]
+mod outputs;
+#[allow(dead_code)] // the tests include this file for its functions, not for main
 #[path = "shared/plots.rs"]
 mod plots;
 #[allow(dead_code)]
@@ -113,27 +116,49 @@ pub fn train(
     Ok(())
 }
 
-/// `--out DIR` (default: the current directory).
-fn out_dir() -> Result<PathBuf, String> {
+const USAGE: &str = "usage: moons [--out DIR]
+  --out DIR  where moons.svg and moons_loss.svg go (default: .)";
+
+/// `--out DIR` (default: the current directory); `None` for `--help`.
+fn out_dir() -> Result<Option<PathBuf>, String> {
     let mut args = std::env::args().skip(1);
     let mut out = PathBuf::from(".");
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--out" => out = args.next().ok_or("--out needs a directory")?.into(),
-            other => {
-                return Err(format!(
-                    "unknown argument {other:?}; usage: moons [--out DIR]"
-                ))
-            }
+            "-h" | "--help" => return Ok(None),
+            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }
     }
-    Ok(out)
+    Ok(Some(out))
 }
 
 #[allow(dead_code)]
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let out = out_dir()?;
-    std::fs::create_dir_all(&out)?;
+fn main() -> std::process::ExitCode {
+    let out = match out_dir() {
+        Ok(Some(out)) => out,
+        Ok(None) => {
+            println!("{USAGE}");
+            return std::process::ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("moons: {message}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    match run(&out) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("moons: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+#[allow(dead_code)]
+fn run(out: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
+    // The output directory is checked before the training.
+    outputs::check_dir(out)?;
     let (points, labels) = moons();
     let mut model = network()?;
     println!("{} parameters", model.parameter_count());

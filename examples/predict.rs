@@ -11,13 +11,19 @@
 use std::process::ExitCode;
 use tapegrad::Mlp;
 
+const USAGE: &str = "usage: predict MODEL.safetensors VALUE...";
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "-h" || a == "--help") {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("predict: {message}");
-            eprintln!("usage: predict MODEL.safetensors VALUE...");
+            eprintln!("{USAGE}");
             ExitCode::from(2)
         }
     }

@@ -34,7 +34,8 @@ struct Args {
     seed: u64,
 }
 
-fn parse_args() -> Result<Args, String> {
+/// The command line, or `None` for `--help`.
+fn parse_args() -> Result<Option<Args>, String> {
     let mut args = std::env::args().skip(1);
     let (mut file, mut target) = (None, None);
     let mut parsed = Args {
@@ -53,7 +54,7 @@ fn parse_args() -> Result<Args, String> {
     }
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "-h" | "--help" => return Err(USAGE.to_string()),
+            "-h" | "--help" => return Ok(None),
             "--target" => target = Some(value::<String>("--target", args.next())?),
             "--hidden" => {
                 let v: String = value("--hidden", args.next())?;
@@ -83,7 +84,7 @@ fn parse_args() -> Result<Args, String> {
     if parsed.hidden.contains(&0) {
         return Err("--hidden: every layer needs at least one neuron".into());
     }
-    Ok(parsed)
+    Ok(Some(parsed))
 }
 
 /// Mean and standard deviation (population) of column `c` over `rows`; a constant column gets
@@ -242,7 +243,11 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
 
 fn main() {
     let args = match parse_args() {
-        Ok(args) => args,
+        Ok(Some(args)) => args,
+        Ok(None) => {
+            println!("{USAGE}");
+            return;
+        }
         Err(msg) => {
             eprintln!("{msg}");
             std::process::exit(2);

@@ -1,0 +1,83 @@
+//! The examples' command lines: `--help` prints the usage and succeeds; an output that cannot
+//! be written is reported before any training, naming the path; an impossible network size is
+//! an error message, not an abort. Runs the example binaries `cargo test` builds.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+/// The example binary `name` (built by `cargo test` next to this test's directory).
+fn example(name: &str) -> Command {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap().join("examples");
+    let path: PathBuf = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(path.exists(), "{} is not built", path.display());
+    let mut cmd = Command::new(path);
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd
+}
+
+fn run(name: &str, args: &[&str]) -> (Output, String, String) {
+    let out = example(name).args(args).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out, stdout, stderr)
+}
+
+#[test]
+fn help_prints_the_usage_and_succeeds() {
+    for name in ["gender_classifier", "moons", "train_csv", "predict"] {
+        let (out, stdout, stderr) = run(name, &["--help"]);
+        assert!(out.status.success(), "{name} --help: {stderr}");
+        assert!(
+            stdout.starts_with("usage: "),
+            "{name} --help printed {stdout:?}"
+        );
+        assert!(stderr.is_empty(), "{name} --help: {stderr}");
+    }
+}
+
+#[test]
+fn an_unwritable_output_is_reported_before_training_naming_the_path() {
+    // A directory inside a regular file cannot exist, for root too.
+    let blocked = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml/out");
+    for (name, args) in [
+        ("gender_classifier", vec!["--out", blocked]),
+        ("moons", vec!["--out", blocked]),
+        (
+            "gender_classifier",
+            vec![
+                "--out",
+                "target",
+                "--save",
+                concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml/m.safetensors"),
+            ],
+        ),
+    ] {
+        let (out, stdout, stderr) = run(name, &args);
+        assert!(!out.status.success(), "{name} {args:?}");
+        assert!(stderr.contains("Cargo.toml/"), "{name}: {stderr}");
+        assert!(!stderr.contains("Os {"), "{name}: {stderr}");
+        assert!(
+            !stdout.contains("loss"),
+            "{name} trained before checking its output: {stdout}"
+        );
+    }
+}
+
+#[test]
+fn an_impossible_network_is_an_error_message() {
+    let (out, _, stderr) = run(
+        "train_csv",
+        &[
+            "examples/data/people.csv",
+            "--target",
+            "female",
+            "--hidden",
+            "1000000000000",
+            "--epochs",
+            "1",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cannot allocate memory"), "{stderr}");
+}
