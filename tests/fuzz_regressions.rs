@@ -65,3 +65,26 @@ fn mlp_epoch_mean_of_huge_finite_losses_is_finite() {
     assert!((mean / 1e308 - 1.0).abs() < 1e-12, "{mean}");
     assert_eq!(summary.last_loss, mean);
 }
+
+/// Inputs that aborted or panicked before the hardening issue (each is also covered, with its
+/// neighbours, in tests/hardening.rs or the numerics table): a model size whose parameter
+/// count overflows, one too large to allocate, and `powi` at `i32::MIN`, whose `n - 1`
+/// overflowed (a panic in debug, a wrong derivative in release).
+#[test]
+fn sizes_and_exponents_that_crashed() {
+    use tapegrad::Tape;
+    let id = Activation::Identity;
+    assert!(matches!(
+        Mlp::zeros(&[usize::MAX, 1], id, id),
+        Err(Error::Allocation { .. })
+    ));
+    assert!(matches!(
+        Mlp::zeros(&[1, 1 << 40, 1], id, id),
+        Err(Error::Allocation { .. })
+    ));
+    let tape = Tape::new();
+    let x = tape.var(-1.0);
+    let y = x.powi(i32::MIN);
+    // (-1)^MIN = 1; d/dx = MIN * (-1)^(MIN - 1) = -MIN = 2^31
+    assert_eq!((y.value(), y.backward()[x]), (1.0, 2147483648.0));
+}
