@@ -104,7 +104,7 @@ pub use error::{Error, Result};
 pub use inspect::dot::Dot;
 pub use inspect::gradcheck as check;
 pub use nn::loss::{bce_with_logits, cross_entropy, hinge, l2, log_softmax, mse, softmax, Loss};
-pub use nn::{Activation, Bound, Layer, Mlp, Neuron, ParamSlot};
+pub use nn::{Activation, Bound, Layer, Mlp, MlpBuilder, Neuron, ParamSlot};
 pub use optim::{Adam, Optimizer, Schedule, Sgd};
 pub use train::parallel::BatchGradient;
 pub use train::{

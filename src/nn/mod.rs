@@ -14,6 +14,7 @@
 
 mod activation;
 mod bind;
+mod builder;
 mod layer;
 pub(crate) mod loss;
 mod mlp;
@@ -22,6 +23,7 @@ mod neuron;
 pub use activation::Activation;
 pub use bind::Bound;
 pub(crate) use bind::Scratch;
+pub use builder::MlpBuilder;
 pub use layer::Layer;
 pub use mlp::{Mlp, ParamSlot};
 pub use neuron::Neuron;
