@@ -1,6 +1,6 @@
 //! Building an MLP layer by layer, each layer with its own activation.
 
-use super::bind::Shape;
+use super::dense::Shape;
 use super::mlp::random_init;
 use super::{Activation, Mlp, ParamSlot};
 use crate::error::{Error, Result};

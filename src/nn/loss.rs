@@ -12,7 +12,8 @@
 //! `lambda * sum p^2` over a model's parameters. [`softmax`] and [`log_softmax`] turn logits
 //! into (log-)probabilities for use outside a loss.
 
-use crate::engine::{Op, Records, Tape, Value};
+use crate::engine::record::Records;
+use crate::engine::{Op, Tape, Value};
 use crate::error::{Error, Result};
 
 /// The loss a [`Trainer`](crate::Trainer) minimises.

@@ -15,6 +15,7 @@
 mod activation;
 mod bind;
 mod builder;
+mod dense;
 mod layer;
 pub(crate) mod loss;
 mod mlp;
@@ -22,8 +23,8 @@ mod neuron;
 
 pub use activation::Activation;
 pub use bind::Bound;
-pub(crate) use bind::Scratch;
 pub use builder::MlpBuilder;
+pub(crate) use dense::Scratch;
 pub use layer::Layer;
 pub use mlp::{Mlp, ParamSlot};
 pub use neuron::Neuron;
