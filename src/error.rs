@@ -96,6 +96,21 @@ pub enum Error {
         requirement: &'static str,
     },
 
+    /// A cross-entropy target row is not a single class index below the number of outputs.
+    #[error(
+        "sample {sample} has targets {found}, but cross-entropy over {classes} outputs needs \
+         one target: the class index, a whole number from 0 to {last}",
+        last = .classes.saturating_sub(1)
+    )]
+    ClassTarget {
+        /// Index of the offending sample (0 for a single loss call).
+        sample: usize,
+        /// The target row as written, e.g. `"[10]"` or `"[0, 1, 0]"` (long rows shortened).
+        found: String,
+        /// Number of outputs (classes).
+        classes: usize,
+    },
+
     /// A dataset (or a loss's batch) has no samples.
     #[error("dataset is empty")]
     EmptyDataset,
@@ -127,7 +142,7 @@ pub enum Error {
 
     /// A parameter given to a model is NaN or infinite.
     #[error("parameter {index} is {value}, but parameters must be finite")]
-    NonFiniteParameter {
+    InvalidParameter {
         /// Index of the parameter, in `parameters()` order.
         index: usize,
         /// The value.
@@ -147,16 +162,6 @@ pub enum Error {
         sample: usize,
         /// The loss value.
         loss: f64,
-    },
-
-    /// A gradient slice given to an [`Optimizer`](crate::Optimizer) step has a different length
-    /// than the parameters.
-    #[error("{gradients} gradients given for {parameters} parameters")]
-    GradientCount {
-        /// Number of parameters.
-        parameters: usize,
-        /// Number of gradients.
-        gradients: usize,
     },
 
     /// An optimizer that keeps per-parameter state (momentum, Adam's moments) was given a
@@ -180,14 +185,6 @@ pub enum Error {
         step: usize,
         /// The rate the schedule gave.
         rate: f64,
-    },
-
-    /// An [`Optimizer`](crate::Optimizer) step would make a parameter (or the optimizer's
-    /// state for it) NaN or infinite; the step was not applied.
-    #[error("parameter {parameter} would become non-finite; the step was not applied")]
-    NonFiniteStep {
-        /// Index of the parameter, in `parameters()` order.
-        parameter: usize,
     },
 
     /// A value given for prediction or a recorded forward pass is NaN or infinite.
@@ -228,6 +225,28 @@ pub enum Error {
         /// Index of the parameter, in `parameters()` order.
         parameter: usize,
     },
+
+    /// An optimizer step would make a parameter (or the optimizer's state for it) NaN or
+    /// infinite; nothing was changed.
+    #[error("parameter {parameter} would become non-finite; the step was not applied")]
+    NonFiniteParameter {
+        /// Index of the first such parameter, in `parameters()` order.
+        parameter: usize,
+    },
+
+    /// An optimizer step was given a different number of gradients than parameters.
+    #[error("{gradients} gradients given for {parameters} parameters")]
+    GradientCount {
+        /// Number of parameters.
+        parameters: usize,
+        /// Number of gradients.
+        gradients: usize,
+    },
+
+    /// [`TrainConfig::restore_best`](crate::TrainConfig::restore_best) was asked for without
+    /// validation data to judge by.
+    #[error("restoring the best parameters needs validation data (Trainer::with_validation)")]
+    NoValidation,
 
     /// A graph export needs each node's op and value, which only a [`Tape::traced`] tape keeps.
     ///

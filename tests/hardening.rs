@@ -461,13 +461,13 @@ fn a_model_with_no_inputs_saves_and_loads() {
 fn non_finite_parameters_are_refused_where_they_enter_and_where_they_are_saved() {
     let err = Mlp::from_parameters(&[1, 1], ID, ID, &[1.0, f64::NAN]).unwrap_err();
     assert!(
-        matches!(err, Error::NonFiniteParameter { index: 1, .. }),
+        matches!(err, Error::InvalidParameter { index: 1, .. }),
         "{err}"
     );
     let mut model = one_to_one();
     assert!(matches!(
         model.set_parameters(&[f64::INFINITY, 0.0]),
-        Err(Error::NonFiniteParameter { index: 0, .. })
+        Err(Error::InvalidParameter { index: 0, .. })
     ));
     assert_eq!(model, one_to_one());
     // Set behind the check's back: save refuses, naming the tensor, and writes nothing.

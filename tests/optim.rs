@@ -209,7 +209,7 @@ fn failing_step_changes_nothing(mut make: impl FnMut() -> Box<dyn Optimizer>, ba
     let before = p;
     assert_eq!(
         a.step(&mut p, &bad),
-        Err(Error::NonFiniteStep { parameter: 1 })
+        Err(tapegrad::Error::NonFiniteParameter { parameter: 1 })
     );
     assert_eq!(p, before);
     for g in &good[1..] {

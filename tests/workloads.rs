@@ -278,13 +278,13 @@ fn sgd_still_names_the_first_non_finite_parameter_and_changes_nothing() {
     let grads = [0.5, 0.5, -1.7e308, 1.7e308, 0.5];
     assert_eq!(
         Sgd::new(10.0).unwrap().step(&mut params, &grads),
-        Err(tapegrad::Error::NonFiniteStep { parameter: 2 })
+        Err(tapegrad::Error::NonFiniteParameter { parameter: 2 })
     );
     assert_eq!(params, before);
     let mut nan = [1.0, 2.0, 3.0];
     assert_eq!(
         Sgd::new(0.1).unwrap().step(&mut nan, &[0.0, f64::NAN, 0.0]),
-        Err(tapegrad::Error::NonFiniteStep { parameter: 1 })
+        Err(tapegrad::Error::NonFiniteParameter { parameter: 1 })
     );
     assert_eq!(nan, [1.0, 2.0, 3.0]);
     let mut ok = [1.0, 2.0];

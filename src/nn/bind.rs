@@ -43,8 +43,9 @@ impl<'t, 'm> Bound<'t, 'm> {
     ///
     /// # Errors
     ///
-    /// [`Error::InputSize`] if `x` does not have the model's input size,
-    /// [`Error::NonFiniteInput`] naming the first NaN or infinite value.
+    /// [`Error::InputSize`](crate::Error::InputSize) if `x` does not have the model's input size,
+    /// [`Error::NonFiniteInput`](crate::Error::NonFiniteInput) naming the first NaN or infinite
+    /// value.
     ///
     /// ```
     /// use tapegrad::{Activation, Neuron, Tape};
@@ -72,8 +73,9 @@ impl<'t, 'm> Bound<'t, 'm> {
     ///
     /// # Errors
     ///
-    /// [`Error::InputSize`] if `x` does not have the model's input size,
-    /// [`Error::NonFiniteInput`] naming the first input whose value is NaN or infinite.
+    /// [`Error::InputSize`](crate::Error::InputSize) if `x` does not have the model's input size,
+    /// [`Error::NonFiniteInput`](crate::Error::NonFiniteInput) naming the first NaN or infinite
+    /// value.
     ///
     /// # Panics
     ///

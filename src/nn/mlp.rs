@@ -41,8 +41,9 @@ impl ParamSlot {
     }
 }
 
-/// A multi-layer perceptron: dense layers, one activation for the hidden layers and one for the
-/// output layer.
+/// A multi-layer perceptron: dense layers, each with its own activation. [`Mlp::builder`] lists
+/// the layers one by one; the constructors taking `sizes` give every hidden layer one
+/// activation and the output layer another.
 ///
 /// ```
 /// use tapegrad::{Activation, Mlp};
@@ -122,9 +123,27 @@ impl Mlp {
         sizes: &[usize],
         hidden: Activation,
         output: Activation,
+        init: impl FnMut(ParamSlot) -> f64,
+    ) -> Result<Self> {
+        Self::init_shapes(shapes_for(sizes, hidden, output)?, init)
+    }
+
+    /// An MLP of these (checked) layer shapes, every parameter given by `init` in order.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Allocation`] if the parameter count overflows `usize` or the parameters cannot
+    /// be allocated.
+    pub(super) fn init_shapes(
+        shapes: SmallVec<[Shape; 4]>,
         mut init: impl FnMut(ParamSlot) -> f64,
     ) -> Result<Self> {
-        let (shapes, count) = shapes_for(sizes, hidden, output)?;
+        let mut count = 0usize;
+        for s in &shapes {
+            let layer = crate::size::add("parameters", s.inputs, 1)
+                .and_then(|width| crate::size::mul("parameters", s.outputs, width))?;
+            count = crate::size::add("parameters", count, layer)?;
+        }
         let mut params = crate::size::with_capacity(count, "parameters")?;
         for (layer, s) in shapes.iter().enumerate() {
             for neuron in 0..s.outputs {
@@ -182,14 +201,7 @@ impl Mlp {
         output: Activation,
         rng: &mut R,
     ) -> Result<Self> {
-        use rand::RngExt;
-        Self::with_init(sizes, hidden, output, |slot| {
-            if slot.is_bias() {
-                0.0
-            } else {
-                rng.random_range(-1.0..1.0) / (slot.fan_in as f64).sqrt()
-            }
-        })
+        Self::with_init(sizes, hidden, output, random_init(rng))
     }
 
     /// An MLP with explicit parameters in [`parameters()`](Mlp::parameters) order.
@@ -198,7 +210,7 @@ impl Mlp {
     ///
     /// [`Error::Architecture`] for bad `sizes`, [`Error::Allocation`] for sizes too large to
     /// allocate, [`Error::ParameterCount`] if `params` has the wrong length,
-    /// [`Error::NonFiniteParameter`] if one is NaN or infinite (it could not be saved).
+    /// [`Error::InvalidParameter`] if one is NaN or infinite (it could not be saved).
     ///
     /// ```
     /// use tapegrad::{Activation, Mlp};
@@ -348,7 +360,7 @@ impl Mlp {
     ///
     /// # Errors
     ///
-    /// [`Error::ParameterCount`] if `params` has the wrong length, [`Error::NonFiniteParameter`]
+    /// [`Error::ParameterCount`] if `params` has the wrong length, [`Error::InvalidParameter`]
     /// if one is NaN or infinite (the model is unchanged either way).
     ///
     /// ```
@@ -367,7 +379,7 @@ impl Mlp {
             });
         }
         if let Some(index) = params.iter().position(|p| !p.is_finite()) {
-            return Err(Error::NonFiniteParameter {
+            return Err(Error::InvalidParameter {
                 index,
                 value: params[index],
             });
@@ -452,13 +464,24 @@ impl fmt::Display for Mlp {
     }
 }
 
-/// The layer shapes for `sizes`, and their parameter count (checked: a count that does not fit
-/// in `usize` is an error, not a wrapped number).
+/// [`Mlp::random`]'s initialiser: weights uniform in `[-1, 1) / sqrt(fan_in)`, biases 0.
+pub(super) fn random_init<R: rand::Rng + ?Sized>(rng: &mut R) -> impl FnMut(ParamSlot) -> f64 + '_ {
+    use rand::RngExt;
+    |slot| {
+        if slot.is_bias() {
+            0.0
+        } else {
+            rng.random_range(-1.0..1.0) / (slot.fan_in as f64).sqrt()
+        }
+    }
+}
+
+/// The layer shapes for `sizes` (their parameter count is checked when they are filled).
 fn shapes_for(
     sizes: &[usize],
     hidden: Activation,
     output: Activation,
-) -> Result<(SmallVec<[Shape; 4]>, usize)> {
+) -> Result<SmallVec<[Shape; 4]>> {
     if sizes.len() < 2 {
         return Err(Error::Architecture(format!(
             "sizes need an input size and at least one layer, got {sizes:?}"
@@ -470,12 +493,6 @@ fn shapes_for(
         )));
     }
     let layers = sizes.len() - 1;
-    let mut count = 0usize;
-    for w in sizes.windows(2) {
-        let layer = crate::size::add("parameters", w[0], 1)
-            .and_then(|width| crate::size::mul("parameters", w[1], width))?;
-        count = crate::size::add("parameters", count, layer)?;
-    }
     let mut shapes = SmallVec::new();
     crate::size::reserve_small(&mut shapes, layers, "layers")?;
     shapes.extend(sizes.windows(2).enumerate().map(|(l, w)| Shape {
@@ -483,5 +500,5 @@ fn shapes_for(
         outputs: w[1],
         activation: if l + 1 == layers { output } else { hidden },
     }));
-    Ok((shapes, count))
+    Ok(shapes)
 }

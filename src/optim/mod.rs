@@ -36,7 +36,7 @@ pub trait Optimizer {
     /// With nothing changed: [`Error::GradientCount`] if `grads` and `params` differ in length,
     /// [`Error::OptimizerState`] if the optimizer keeps per-parameter state sized for another
     /// model, [`Error::InvalidSchedule`] if the learning-rate schedule gives an unusable rate
-    /// for this step, and [`Error::NonFiniteStep`] if a parameter (or the optimizer's state for
+    /// for this step, and [`Error::NonFiniteParameter`] if a parameter (or the optimizer's state for
     /// it) would become NaN or infinite.
     fn step(&mut self, params: &mut [f64], grads: &[f64]) -> Result<()>;
 }
@@ -377,7 +377,7 @@ impl Optimizer for Sgd {
                     .iter()
                     .zip(grads)
                     .position(|pg| !new_value(pg).is_finite());
-                return Err(Error::NonFiniteStep {
+                return Err(Error::NonFiniteParameter {
                     parameter: k.unwrap_or(0),
                 });
             }
@@ -392,7 +392,7 @@ impl Optimizer for Sgd {
                 let vk = mu * old(k) + grads[k];
                 !(vk.is_finite() && (params[k] - lr * vk).is_finite())
             }) {
-                return Err(Error::NonFiniteStep { parameter: k });
+                return Err(Error::NonFiniteParameter { parameter: k });
             }
             size_state(&mut self.velocity, params.len())?;
             let v = &mut self.velocity;
@@ -567,7 +567,7 @@ impl Optimizer for Adam {
             let (m, v, delta) = update(self.m[k], self.v[k], grads[k]);
             !(m.is_finite() && v.is_finite() && (params[k] - delta).is_finite())
         }) {
-            return Err(Error::NonFiniteStep { parameter: k });
+            return Err(Error::NonFiniteParameter { parameter: k });
         }
         for k in 0..params.len() {
             let (m, v, delta) = update(self.m[k], self.v[k], grads[k]);

@@ -10,19 +10,18 @@ use std::ops::Range;
 
 /// Checks everything a batch computation takes before it starts: the model fits the data,
 /// `samples` is a non-empty range of it, and every target of those samples suits `loss`
-/// ([`Loss::check_targets`], the same rule the free losses apply).
+/// ([`Loss::check`], the same rule the free losses and [`Loss::eval`] apply).
 pub(crate) fn check_samples(
     model: &Mlp,
     data: &Dataset,
     samples: &Range<usize>,
     loss: Loss,
 ) -> Result<()> {
-    data.check_model(model)?;
+    data.check_model(model, loss)?;
     data.check_range(samples)?;
-    for i in samples.clone() {
-        loss.check_targets(i, data.target(i))?;
-    }
-    Ok(())
+    samples
+        .clone()
+        .try_for_each(|i| loss.check(i, model.output_size(), data.target(i)))
 }
 
 /// Reusable buffers of a batch recording.

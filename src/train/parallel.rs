@@ -176,7 +176,7 @@ impl BatchGradient {
     /// # Errors
     ///
     /// [`Error::InputSize`] / [`Error::TargetSize`] if the data does not fit the model,
-    /// [`Error::InvalidTarget`] if a target does not suit the loss (checked as
+    /// [`Error::InvalidTarget`] / [`Error::ClassTarget`] if a target does not suit the loss (checked as
     /// [`Trainer`](crate::Trainer) checks them, before any work),
     /// [`Error::SampleRange`] for an empty range or one past the end of the data,
     /// [`Error::ParameterCount`] if `grads` does not have one slot per parameter, and
