@@ -591,9 +591,14 @@ fn a_read_only_file_is_not_replaced() {
     one_to_one().save(&path).unwrap();
     assert_eq!(mode(&path), 0o444);
     std::fs::remove_file(&path).unwrap();
-    // ...and the refusal is checked as user nobody, this test run again under setpriv.
+    // ...and the refusal is checked as user nobody, this test run again under setpriv (from
+    // a copy of the test binary that nobody may run, wherever the build directory is).
     set_mode(&dir, 0o777);
-    let exe = std::env::current_exe().unwrap();
+    let bin = scratch("read-only-bin");
+    set_mode(&bin, 0o755);
+    let exe = bin.join("hardening");
+    std::fs::copy(std::env::current_exe().unwrap(), &exe).unwrap();
+    set_mode(&exe, 0o755);
     let run = std::process::Command::new("setpriv")
         .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
         .arg(&exe)
@@ -617,4 +622,5 @@ fn a_read_only_file_is_not_replaced() {
         ),
     }
     std::fs::remove_dir_all(dir).unwrap();
+    std::fs::remove_dir_all(bin).unwrap();
 }
