@@ -41,7 +41,10 @@ fn run(data: &[u8]) {
     let params: Vec<f64> = (0..count).map(|_| b.f64()).collect();
     let mut model = match Mlp::from_parameters(&sizes, hidden, output, &params) {
         Ok(model) => model,
-        Err(Error::Architecture(_) | Error::ParameterCount { .. }) => return,
+        // A NaN or infinite parameter is refused (it could not be saved and loaded back).
+        Err(
+            Error::Architecture(_) | Error::ParameterCount { .. } | Error::InvalidParameter { .. },
+        ) => return,
         Err(e) => panic!("unexpected error building the model: {e}"),
     };
 

@@ -74,7 +74,14 @@ fn round<'t>(tape: &'t Tape, b: &mut Bytes, reused: &mut Gradients) -> (usize, u
                 let c = b.f64();
                 let (v, expected) = match op {
                     0 => (-a, -x),
-                    1 => (a.sigmoid(), 1.0 / (1.0 + (-x).exp())),
+                    // e^x where e^-x overflows (a subnormal, not 0: the numerics table)
+                    1 => (
+                        a.sigmoid(),
+                        match (-x).exp() {
+                            e if e.is_infinite() => x.exp(),
+                            e => 1.0 / (1.0 + e),
+                        },
+                    ),
                     2 => (a.tanh(), x.tanh()),
                     3 => (a.relu(), if x < 0.0 { 0.0 } else { x }),
                     4 => (a.exp(), x.exp()),
