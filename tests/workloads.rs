@@ -1,5 +1,5 @@
-//! The workloads of WORKLOADS.md, written with tapegrad's public API, reproduce the reference
-//! results (1e-9 relative); hand-derived gradients are the oracle for W4 and for
+//! The workloads of `benches/WORKLOADS.md`, written with tapegrad's public API, reproduce the
+//! reference results (1e-9 relative); hand-derived gradients are the oracle for W4 and for
 //! `BatchGradient`, whose result must not depend on the thread count by a single bit.
 
 #[path = "../benches/common/mod.rs"]
@@ -24,7 +24,7 @@ fn generators_match_the_published_values() {
     assert_eq!(rng.next_u64(), 0xE220A8397B1DCDAF);
     assert_eq!(rng.next_u64(), 0x6E789E6AA1B965F4);
     assert_eq!(rng.next_u64(), 0x06C45D188009454F);
-    // W1's nine normal draws as WORKLOADS.md lists them, in parameter order
+    // W1's nine normal draws as benches/WORKLOADS.md lists them, in parameter order
     // (w1 w2 b1, w3 w4 b2, w5 w6 b3).
     let expected = [
         0.8822489062222688,

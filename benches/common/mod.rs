@@ -1,5 +1,5 @@
-//! Shared by the `workloads` bench and the tests: WORKLOADS.md's generators, and each workload
-//! written twice (with tapegrad, and by hand).
+//! Shared by the `workloads` bench and the tests: the generators of `benches/WORKLOADS.md`, and
+//! each workload written twice (with tapegrad, and by hand).
 #![allow(dead_code)]
 
 pub mod by_hand;
