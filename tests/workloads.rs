@@ -8,7 +8,9 @@ mod common;
 use common::by_hand::{self, Act, HandMlp};
 use common::data::*;
 use common::with_tape;
-use tapegrad::{Activation, BatchGradient, Dataset, Error, Loss, Mlp};
+#[cfg(feature = "parallel")]
+use tapegrad::BatchGradient;
+use tapegrad::{Activation, Dataset, Error, Loss, Mlp};
 
 fn assert_close(what: &str, found: f64, expected: f64) {
     let err = relative_error(found, expected);
@@ -80,6 +82,7 @@ fn w3_reproduces_the_reference() {
 }
 
 #[test]
+#[cfg(feature = "parallel")] // BatchGradient
 fn w4_parallel_training_is_bit_identical_for_any_thread_count() {
     let mut hand = by_hand::Wide3::new(W4_BATCH);
     hand.train();
@@ -104,6 +107,7 @@ fn w4_parallel_training_is_bit_identical_for_any_thread_count() {
 }
 
 /// The mean gradient of samples `range` of W3's data, by hand.
+#[cfg(feature = "parallel")]
 fn hand_mean_gradient(params: &[f64], data: &Wide, range: std::ops::Range<usize>) -> Vec<f64> {
     let mut net = HandMlp::new(&W3_SIZES, Act::Tanh, Act::Identity, params.to_vec());
     let scale = 1.0 / range.len() as f64;
@@ -119,6 +123,7 @@ fn hand_mean_gradient(params: &[f64], data: &Wide, range: std::ops::Range<usize>
 }
 
 #[test]
+#[cfg(feature = "parallel")] // BatchGradient
 fn batch_gradient_matches_hand_derived_gradients() {
     let wide = w3_data();
     let params = w3_parameters();
@@ -162,6 +167,7 @@ fn batch_gradient_matches_hand_derived_gradients() {
 }
 
 #[test]
+#[cfg(feature = "parallel")] // BatchGradient
 fn batch_gradient_rejects_bad_arguments() {
     let model = Mlp::zeros(&[2, 1], Activation::Identity, Activation::Identity).unwrap();
     let data = Dataset::new(&[[1.0, 2.0], [3.0, 4.0]], &[[0.0], [1.0]]).unwrap();
@@ -217,6 +223,7 @@ fn batch_gradient_rejects_bad_arguments() {
 }
 
 #[test]
+#[cfg(feature = "parallel")] // BatchGradient
 fn batch_gradient_reports_the_earliest_failure_whatever_the_thread_count() {
     // 24 samples = 3 groups of 8, taken by whichever thread is free. Whatever thread meets a
     // failure, the error names the first bad sample of the earliest failing group, for any

@@ -35,11 +35,12 @@ workloads!(
     with_tape::W1,
     with_tape::W2,
     with_tape::Wide3,
-    with_tape::W4Parallel,
     by_hand::W1,
     by_hand::W2,
     by_hand::Wide3
 );
+#[cfg(feature = "parallel")]
+workloads!(with_tape::W4Parallel);
 
 /// What a finished training run reports.
 #[derive(Debug, Clone)]

@@ -17,6 +17,7 @@ use std::fmt;
 /// # Ok::<(), tapegrad::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ParamSlot {
     /// Layer index (from 0).
     pub layer: usize,
@@ -29,12 +30,7 @@ pub struct ParamSlot {
 }
 
 impl ParamSlot {
-    /// Whether this is a bias.
-    ///
-    /// ```
-    /// let slot = tapegrad::ParamSlot { layer: 0, neuron: 0, input: None, fan_in: 2 };
-    /// assert!(slot.is_bias());
-    /// ```
+    /// Whether this is a bias (`input` is `None`).
     #[must_use]
     pub fn is_bias(&self) -> bool {
         self.input.is_none()

@@ -212,6 +212,8 @@ fn size_state(state: &mut Vec<f64>, len: usize) {
 /// Stochastic gradient descent, the seed's rule `p <- p - lr * dL/dp`, optionally with
 /// momentum and a learning-rate [`Schedule`].
 ///
+/// Default ([`Sgd::default`]): learning rate 0.01, no momentum.
+///
 /// ```
 /// use tapegrad::{Optimizer, Sgd};
 /// let mut sgd = Sgd::new(0.1)?;
@@ -227,6 +229,17 @@ pub struct Sgd {
     momentum: f64,
     velocity: Vec<f64>,
     t: usize,
+}
+
+impl Default for Sgd {
+    /// Learning rate 0.01 (Keras' default; PyTorch has none), no momentum.
+    ///
+    /// ```
+    /// assert_eq!(tapegrad::Sgd::default().learning_rate(), 0.01);
+    /// ```
+    fn default() -> Self {
+        Sgd::with_schedule(Schedule(Rate::Constant(0.01)))
+    }
 }
 
 impl Sgd {

@@ -3,6 +3,7 @@
 //! A [`Trainer`] owns a [`Tape`], a [`Gradients`] buffer and scratch space, and reuses them for
 //! every step: once warm, a training step allocates nothing.
 
+#[cfg(feature = "parallel")]
 pub(crate) mod parallel;
 
 use crate::engine::{Gradients, Op, Tape};
@@ -230,10 +231,11 @@ impl Mlp {
 ///
 /// ```
 /// use tapegrad::{Loss, TrainConfig};
-/// let config = TrainConfig { epochs: 1000, batch_size: 1, loss: Loss::Mse };
-/// assert_eq!(config, TrainConfig::default().epochs(1000));
+/// let config = TrainConfig::default().epochs(1000).batch_size(4).loss(Loss::Hinge);
+/// assert_eq!((config.epochs, config.batch_size, config.loss), (1000, 4, Loss::Hinge));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct TrainConfig {
     /// Passes over the dataset.
     pub epochs: usize,
@@ -305,6 +307,7 @@ impl TrainConfig {
 /// # Ok::<(), tapegrad::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct EpochReport<'m> {
     /// The epoch that just ended (from 0).
     pub epoch: usize,
@@ -332,6 +335,7 @@ pub struct EpochReport<'m> {
 /// # Ok::<(), tapegrad::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct TrainSummary {
     /// Epochs completed.
     pub epochs: usize,
