@@ -151,9 +151,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let curve = opts.out.join("gender_loss.svg");
     plots::loss_curve(
         &curve,
-        "gender classifier: MSE after each epoch",
+        "gender classifier: MSE after each epoch, log scale",
         "epoch",
         &losses,
+        plots::Scale::Log,
     )?;
     println!("wrote {}", curve.display());
     for (name, x) in [("Emily", [-7.0, -3.0]), ("Frank", [20.0, 2.0])] {

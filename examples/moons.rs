@@ -160,13 +160,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         &boundary,
         "moons: decision boundary after 100 steps",
         (-1.5..2.5, -1.0..1.5),
-        200,
+        120,
         |x, y| model.predict(&[x, y]).map_or(f64::NAN, |s| s[0]),
         &points,
         &labels,
+        ["outer moon", "inner moon"],
     )?;
     let curve = out.join("moons_loss.svg");
-    plots::loss_curve(&curve, "moons: loss (hinge + L2)", "step", &losses)?;
+    plots::loss_curve(
+        &curve,
+        "moons: loss (hinge + L2), log scale",
+        "step",
+        &losses,
+        plots::Scale::Log,
+    )?;
     println!("wrote {} and {}", boundary.display(), curve.display());
 
     if (loss - REFERENCE_LOSS).abs() > 1e-9 || accuracy != 1.0 {

@@ -5,12 +5,13 @@
 #[path = "../benches/common/mod.rs"]
 mod common;
 
-use common::by_hand::{self, Act, HandMlp};
+use common::by_hand;
+#[cfg(feature = "parallel")]
+use common::by_hand::{Act, HandMlp};
 use common::data::*;
 use common::with_tape;
-#[cfg(feature = "parallel")]
-use tapegrad::BatchGradient;
-use tapegrad::{Activation, Dataset, Error, Loss, Mlp};
+#[cfg(feature = "parallel")] // only the BatchGradient tests use these
+use tapegrad::{Activation, BatchGradient, Dataset, Error, Loss, Mlp};
 
 fn assert_close(what: &str, found: f64, expected: f64) {
     let err = relative_error(found, expected);
