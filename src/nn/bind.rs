@@ -1,164 +1,8 @@
-use super::Activation;
-use crate::engine::ops::{layer_affine, record_affine, record_unary, Inputs};
-use crate::engine::{Gradients, Records, Tape, Value};
-use crate::error::{Error, Result};
+use super::dense::{check_input, record_stack, Leaves, Scratch, Shape};
+use crate::engine::ops::Operand;
+use crate::engine::{Gradients, Tape, Value};
+use crate::error::Result;
 use std::fmt;
-
-/// The shape of one dense layer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Shape {
-    pub(crate) inputs: usize,
-    pub(crate) outputs: usize,
-    pub(crate) activation: Activation,
-}
-
-impl Shape {
-    pub(crate) fn parameter_count(self) -> usize {
-        self.outputs * (self.inputs + 1)
-    }
-}
-
-/// One layer's outputs: node indices and values.
-#[derive(Debug, Default, Clone)]
-struct LayerOutputs {
-    nodes: Vec<u32>,
-    values: Vec<f64>,
-}
-
-impl LayerOutputs {
-    fn clear(&mut self) {
-        self.nodes.clear();
-        self.values.clear();
-    }
-}
-
-/// Reusable buffers for forward passes.
-///
-/// Two [`LayerOutputs`] alternate as a layer's inputs and outputs; `cur` says which holds the
-/// outputs of the layer just computed. (Swapping the vectors instead, three `mem::swap`s of
-/// adjacent headers per layer, stalled on store forwarding: a fifth of W1's time in a profile.)
-#[derive(Debug, Default, Clone)]
-pub(crate) struct Scratch {
-    layers: [LayerOutputs; 2],
-    cur: usize,
-    /// The pre-activations of the layer being computed.
-    z: Vec<f64>,
-    /// The activation derivatives of the layer being recorded.
-    d: Vec<f64>,
-}
-
-impl Scratch {
-    /// Node indices of the last forward pass's outputs.
-    pub(crate) fn output_nodes(&self) -> &[u32] {
-        &self.layers[self.cur].nodes
-    }
-    /// Values of the last forward pass's outputs.
-    pub(crate) fn output_values(&self) -> &[f64] {
-        &self.layers[self.cur].values
-    }
-    /// The outputs of the last layer computed, and the buffer for the next layer's (cleared).
-    fn split(layers: &mut [LayerOutputs; 2], cur: usize) -> (&LayerOutputs, &mut LayerOutputs) {
-        let [a, b] = layers;
-        let (done, next) = if cur == 0 { (a, b) } else { (b, a) };
-        next.clear();
-        (done, next)
-    }
-}
-
-/// Plain-`f64` forward pass through a stack of dense layers; see [`Scratch::output_values`].
-pub(crate) fn predict_stack(
-    shapes: &[Shape],
-    params: &[f64],
-    x: &[f64],
-    s: &mut Scratch,
-) -> Result<()> {
-    check_input(shapes, x.len())?;
-    let mut offset = 0;
-    for (l, shape) in shapes.iter().enumerate() {
-        let (done, next) = Scratch::split(&mut s.layers, s.cur);
-        let inputs = if l == 0 { x } else { &done.values[..] };
-        let layer = &params[offset..offset + shape.parameter_count()];
-        layer_affine(layer, inputs, shape.outputs, &mut s.z);
-        next.values
-            .extend(s.z.iter().map(|&z| shape.activation.apply(z)));
-        s.cur = 1 - s.cur;
-        offset += layer.len();
-    }
-    Ok(())
-}
-
-/// Where a bound model's parameters are: the leaf of the first, and (untraced tapes) where the
-/// copy of their values kept for dense-layer blocks starts.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Leaves {
-    first: u32,
-    values_at: usize,
-}
-
-/// Recorded forward pass. Inputs are tape nodes (`input_nodes`) or constants (`None`). See
-/// [`Scratch::output_nodes`] for the outputs.
-///
-/// On an untraced tape each layer is one block (see [`crate::engine::fused`]); a traced tape records
-/// every neuron as a `dot` node and an activation node, so that every op can be inspected.
-pub(crate) fn record_stack(
-    r: &mut Records,
-    shapes: &[Shape],
-    params: &[f64],
-    leaves: Leaves,
-    input_nodes: Option<&[u32]>,
-    input_values: &[f64],
-    s: &mut Scratch,
-) -> Result<()> {
-    check_input(shapes, input_values.len())?;
-    let traced = r.is_traced();
-    let mut offset = 0;
-    for (l, shape) in shapes.iter().enumerate() {
-        let (done, next) = Scratch::split(&mut s.layers, s.cur);
-        let (nodes, values) = if l == 0 {
-            (input_nodes, input_values)
-        } else {
-            (Some(&done.nodes[..]), &done.values[..])
-        };
-        let layer = &params[offset..offset + shape.parameter_count()];
-        let params_first = leaves.first + offset as u32;
-        layer_affine(layer, values, shape.outputs, &mut s.z);
-        if traced {
-            let inputs = nodes.map_or(Inputs::Constants, Inputs::Nodes);
-            for (&z, p) in s.z.iter().zip(layer.chunks_exact(shape.inputs + 1)) {
-                let first = params_first + (next.nodes.len() * p.len()) as u32;
-                let z_node = record_affine(r, first, p, inputs, values, z);
-                let (node, value) = match shape.activation.rule(z) {
-                    Some((op, rule)) => record_unary(r, op, z_node, rule),
-                    None => (z_node, z),
-                };
-                next.nodes.push(node);
-                next.values.push(value);
-            }
-        } else {
-            // a_j = act(z_j), and d_j = act'(z_j) for the block's reverse rule
-            s.d.clear();
-            for &z in &s.z {
-                let (v, d) = shape.activation.rule(z).map_or((z, 1.0), |(_, rule)| rule);
-                next.values.push(v);
-                s.d.push(d);
-            }
-            let first = r.dense_layer(params_first, leaves.values_at + offset, nodes, values, &s.d);
-            next.nodes.extend(first..first + shape.outputs as u32);
-        }
-        s.cur = 1 - s.cur;
-        offset += layer.len();
-    }
-    Ok(())
-}
-
-pub(crate) fn check_input(shapes: &[Shape], found: usize) -> Result<()> {
-    let expected = shapes[0].inputs;
-    if found == expected {
-        Ok(())
-    } else {
-        Err(Error::InputSize { expected, found })
-    }
-}
 
 /// A model's parameters bound onto a tape as leaves, ready for recorded forward passes.
 ///
@@ -186,7 +30,7 @@ pub struct Bound<'t, 'm> {
 
 impl<'t, 'm> Bound<'t, 'm> {
     pub(crate) fn new(tape: &'t Tape, shapes: &'m [Shape], params: &'m [f64]) -> Self {
-        let (first, values_at) = tape.with_records(|r| r.bind_parameters(params));
+        let (first, values_at) = tape.with_records(|r| r.kept_leaves(params));
         Bound {
             tape,
             shapes,
@@ -257,6 +101,61 @@ impl<'t, 'm> Bound<'t, 'm> {
         Ok(self.wrap(&s))
     }
 
+    /// Records the same forward pass as [`Bound::forward`] (or [`Bound::forward_values`], for
+    /// recorded inputs) from public scalar ops, neuron by
+    /// neuron (`z = ((b + w0 x0) + w1 x1) + ...`, then the activation), instead of one fused
+    /// node per layer: the graph a learner draws by hand, for [graph exports](crate::Dot). The
+    /// values and gradients are the same bit for bit: each fused rule multiplies the same
+    /// numbers in the same order as the chain of scalar nodes, whose adds pass gradients on
+    /// times exactly 1.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InputSize`](crate::Error::InputSize) if `x` does not have the model's input size.
+    ///
+    /// ```
+    /// use tapegrad::{Activation, Mlp, Tape};
+    /// let net = Mlp::from_parameters(&[2, 1], Activation::Sigmoid, Activation::Sigmoid, &[0.0, 1.0, 4.0])?;
+    /// let tape = Tape::traced();
+    /// let bound = net.bind(&tape);
+    /// let fused = bound.forward(&[2.0, 3.0])?[0];
+    /// let unfused = bound.forward_unfused(&[2.0, 3.0])?[0];
+    /// assert_eq!(fused.value(), unfused.value());
+    /// assert_eq!(bound.gradients(&fused.backward()), bound.gradients(&unfused.backward()));
+    /// # Ok::<(), tapegrad::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn forward_unfused<X: Operand>(&self, x: &[X]) -> Result<Vec<Value<'t>>> {
+        check_input(self.shapes, x.len())?;
+        let params = self.parameters();
+        // w * x for a recorded input, w times a constant for a plain one.
+        let times = |w: Value<'t>, x: X| match x.node(self.tape) {
+            Some(node) => w * Value::new(self.tape, node, x.value()),
+            None => w * x.value(),
+        };
+        let mut layer_inputs: Vec<Value<'t>> = Vec::new();
+        let mut offset = 0;
+        for (l, shape) in self.shapes.iter().enumerate() {
+            let layer = &params[offset..offset + shape.parameter_count()];
+            let neuron = |row: &[Value<'t>]| {
+                let (weights, bias) = row.split_at(shape.inputs);
+                let mut z = bias[0];
+                for (k, &w) in weights.iter().enumerate() {
+                    z += if l == 0 {
+                        times(w, x[k])
+                    } else {
+                        w * layer_inputs[k]
+                    };
+                }
+                shape.activation.on(z)
+            };
+            let outputs = layer.chunks_exact(shape.inputs + 1).map(neuron).collect();
+            layer_inputs = outputs;
+            offset += layer.len();
+        }
+        Ok(layer_inputs)
+    }
+
     /// Allocation-free forward pass for the training loop.
     pub(crate) fn record(&self, nodes: Option<&[u32]>, x: &[f64], s: &mut Scratch) -> Result<()> {
         self.tape
@@ -309,7 +208,8 @@ impl<'t, 'm> Bound<'t, 'm> {
     #[track_caller]
     pub fn gradients<'g>(&self, grads: &'g Gradients) -> &'g [f64] {
         grads.check_tape(self.tape);
-        grads.range(self.leaves.first as usize, self.params.len())
+        let first = self.leaves.first as usize;
+        &grads.as_slice()[first..first + self.params.len()]
     }
 }
 

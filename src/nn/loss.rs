@@ -9,7 +9,8 @@
 //! Each is the mean over the outputs (each derivative is divided by their number `n`).
 //! [`l2`] adds `lambda * sum p^2` over a model's parameters.
 
-use crate::engine::{Op, Records, Tape, Value};
+use crate::engine::record::Records;
+use crate::engine::{Op, Tape, Value};
 use crate::error::{Error, Result};
 
 /// The loss a [`Trainer`](crate::Trainer) minimises.

@@ -1,4 +1,4 @@
-use super::bind::{predict_stack, Scratch, Shape};
+use super::dense::{predict_stack, Scratch, Shape};
 use super::{Activation, Bound, Layer, Neuron};
 use crate::engine::Tape;
 use crate::error::{Error, Result};

@@ -14,6 +14,7 @@
 
 mod activation;
 mod bind;
+mod dense;
 mod layer;
 pub(crate) mod loss;
 mod mlp;
@@ -21,7 +22,7 @@ mod neuron;
 
 pub use activation::Activation;
 pub use bind::Bound;
-pub(crate) use bind::Scratch;
+pub(crate) use dense::Scratch;
 pub use layer::Layer;
 pub use mlp::{Mlp, ParamSlot};
 pub use neuron::Neuron;
