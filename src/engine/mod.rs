@@ -506,16 +506,25 @@ impl Gradients {
         self.tape_id == tape.id && self.generation == tape.generation
     }
 
+    #[inline]
     #[track_caller]
     pub(crate) fn check_tape(&self, tape: &Tape) {
-        assert!(
-            self.tape_id == tape.id,
-            "tapegrad: gradients of tape #{} indexed with a value of tape #{}",
-            self.tape_id,
-            tape.id
-        );
-        assert!(
-            self.generation == tape.generation,
+        if self.tape_id != tape.id || self.generation != tape.generation {
+            self.wrong_tape(tape);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    #[track_caller]
+    fn wrong_tape(&self, tape: &Tape) -> ! {
+        if self.tape_id != tape.id {
+            panic!(
+                "tapegrad: gradients of tape #{} indexed with a value of tape #{}",
+                self.tape_id, tape.id
+            );
+        }
+        panic!(
             "tapegrad: these gradients were computed before the tape was cleared; \
              run backward again on the new recording"
         );
