@@ -102,7 +102,7 @@ impl Tape {
     }
 
     /// An empty tape that also keeps each node's op, forward value and name, for inspection
-    /// ([`Tape::op`], [`Tape::value_of`], [`Dot`](crate::Dot)). It records the same nodes and
+    /// ([`Tape::op`], [`Tape::value_of`], [`Dot`](crate::Graphviz)). It records the same nodes and
     /// gives the same gradients as any other tape.
     ///
     /// ```

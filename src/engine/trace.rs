@@ -191,7 +191,7 @@ impl Tape {
 }
 
 impl<'t> Value<'t> {
-    /// Gives this node a name for [graph exports](crate::Dot) and returns the value unchanged,
+    /// Gives this node a name for [graph exports](crate::Graphviz) and returns the value unchanged,
     /// so it chains: `tape.var(0.5).named("w1")`. Naming a node again replaces its name.
     ///
     /// Names are part of the trace: a tape made with [`Tape::new`] does not keep them (the call
