@@ -120,6 +120,14 @@ pub fn seed_step(
         .map_err(js)
 }
 
+/// The network's answer for a person of `pounds` and `inches`, without recording anything.
+#[wasm_bindgen]
+pub fn seed_predict(params: &[f64], pounds: f64, inches: f64) -> Result<f64, JsError> {
+    let net = seed::network(&nine(params)?).map_err(js)?;
+    let x = [pounds - seed::SHIFT[0], inches - seed::SHIFT[1]];
+    Ok(net.predict(&x).map_err(js)?[0])
+}
+
 /// The seed's training, run a slice of epochs at a time: see [`seed::Training`].
 #[wasm_bindgen]
 pub struct SeedTraining(seed::Training);
