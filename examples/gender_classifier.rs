@@ -82,9 +82,9 @@ pub fn step_graph(model: &Mlp, x: [f64; 2], y: f64) -> tapegrad::Result<String> 
     for (p, name) in params.zip(["w1", "w2", "b1", "w3", "w4", "b2", "w5", "w6", "b3"]) {
         let _ = p.named(name);
     }
-    let h: Vec<_> = hidden.forward_values(&inputs)?;
+    let h: Vec<_> = hidden.forward_unfused(&inputs)?;
     let h = [h[0].named("h1"), h[1].named("h2")];
-    let o1 = output.forward_values(&h)?[0].named("o1");
+    let o1 = output.forward_unfused(&h)?[0].named("o1");
     let loss = mse(&[o1], &[y])?.named("mse");
     let grads = loss.backward();
     Dot::new(loss).gradients(&grads).render()

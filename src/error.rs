@@ -1,6 +1,6 @@
 //! The crate's one error type.
 //!
-//! Scalar ops never fail (they follow IEEE 754, see [`ops`](crate::ops)); everything that takes
+//! Scalar ops never fail (they follow IEEE 754, see [`ops`](crate::numerics)); everything that takes
 //! user data, shapes or hyperparameters returns [`Result`] instead of panicking.
 
 /// Everything that can go wrong with user-supplied data, shapes and hyperparameters.

@@ -75,7 +75,7 @@
 //! when the op runs. Nodes are appended in creation order, which is already a topological order,
 //! so the reverse sweep is one loop from the output down to the first node:
 //! `grad[parent] += partial * grad[node]`. No recursion, no sort, no closures. See
-//! [`ops`] for each op's rule and its behaviour at the edges (sigmoid at +-1000, `ln 0`, overflow).
+//! the [numerics table](numerics) for each op's rule and its behaviour at the edges (sigmoid at +-1000, `ln 0`, overflow).
 //!
 //! A bound model's dense layers are the exception: on an ordinary tape each layer of a forward
 //! pass is one block that stores its inputs and each neuron's activation derivative, and the
@@ -85,28 +85,28 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod check;
-mod dense;
+mod engine;
 mod error;
-mod graph;
+mod inspect;
 pub mod io;
-mod loss;
 mod nn;
-pub mod ops;
 mod optim;
-mod parallel;
-mod tape;
 mod train;
 pub mod tutorial;
 
+/// What every op does at its edges: infinities, zeros, saturation, NaN.
+#[doc = include_str!("numerics.md")]
+pub mod numerics {}
+
+pub use engine::ops::Operand;
+pub use engine::{Gradients, Op, Tape, Value};
 pub use error::{Error, Result};
-pub use graph::Dot;
-pub use loss::{bce_with_logits, hinge, l2, mse, Loss};
+pub use inspect::dot::Dot;
+pub use inspect::gradcheck as check;
+pub use nn::loss::{bce_with_logits, hinge, l2, mse, Loss};
 pub use nn::{Activation, Bound, Layer, Mlp, Neuron, ParamSlot};
-pub use ops::Operand;
 pub use optim::{Adam, Optimizer, Schedule, Sgd};
-pub use parallel::BatchGradient;
-pub use tape::{Gradients, Op, Tape, Value};
+pub use train::parallel::BatchGradient;
 pub use train::{train, Dataset, EpochReport, TrainConfig, TrainSummary, Trainer};
 
 /// The README's code blocks, compiled and run as doc tests.

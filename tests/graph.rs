@@ -148,7 +148,7 @@ fn seed_network_graph(digits: Option<usize>) -> String {
         let _ = p.named(name);
     }
     let x = [tape.var(-2.0).named("x1"), tape.var(-1.0).named("x2")];
-    let y = bound.forward_values(&x).unwrap();
+    let y = bound.forward_unfused(&x).unwrap();
     let loss = mse(&y, &[1.0]).unwrap().named("loss");
     let grads = loss.backward();
     Dot::new(loss)
@@ -161,10 +161,10 @@ fn seed_network_graph(digits: Option<usize>) -> String {
 #[test]
 fn the_seed_network_graph_matches_the_hand_derivation() {
     let dot = seed_network_graph(None);
-    // 9 parameters + 2 inputs + 3 weighted sums + 3 sigmoids + the loss.
-    assert_eq!(nodes(&dot).len(), 18, "{dot}");
-    // Each weighted sum: bias + 2 weights + 2 inputs; 3 sigmoids; the loss reads o1.
-    assert_eq!(edges(&dot).len(), 3 * 5 + 3 + 1, "{dot}");
+    // 9 parameters + 2 inputs + 3 neurons of 2 muls and 2 adds + 3 sigmoids + the loss.
+    assert_eq!(nodes(&dot).len(), 11 + 3 * 4 + 3 + 1, "{dot}");
+    // Each mul and add has 2 operands; each sigmoid 1; the loss reads o1.
+    assert_eq!(edges(&dot).len(), 3 * 4 * 2 + 3 + 1, "{dot}");
     // The seed's worked case (FACTS.md): o1 and dL/dw1.
     let w1 = nodes(&dot)
         .iter()
@@ -296,8 +296,8 @@ fn graphviz_renders_the_seed_network() {
     let text = seed_network_graph(Some(4));
     let Some(svg) = render_svg(&text) else { return };
     assert!(svg.contains("<svg"));
-    assert_eq!(svg.matches("class=\"node\"").count(), 18);
-    assert_eq!(svg.matches("class=\"edge\"").count(), 19);
+    assert_eq!(svg.matches("class=\"node\"").count(), 27);
+    assert_eq!(svg.matches("class=\"edge\"").count(), 28);
     assert!(svg.contains(">w1</text>"), "the name w1 is drawn");
 }
 
@@ -321,8 +321,8 @@ mod gender_classifier;
 fn the_example_graph_of_one_training_step_matches_finite_differences() {
     let model = gender_classifier::network(gender_classifier::SEED).unwrap();
     let dot = gender_classifier::step_graph(&model, [-2.0, -1.0], 1.0).unwrap();
-    assert_eq!(nodes(&dot).len(), 18, "{dot}");
-    assert_eq!(edges(&dot).len(), 19, "{dot}");
+    assert_eq!(nodes(&dot).len(), 27, "{dot}");
+    assert_eq!(edges(&dot).len(), 28, "{dot}");
     for name in ["x1", "w1", "b3", "h1: sigmoid", "o1: sigmoid", "mse: loss"] {
         assert!(dot.contains(&format!("label=\"{name}")), "{name} in\n{dot}");
     }

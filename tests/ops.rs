@@ -107,7 +107,7 @@ fn micrograd_readme_example() {
     let e = c - d;
     let f = e.powi(2);
     let mut g = f / 2.0;
-    g = g + 10.0 / f;
+    g += 10.0 / f;
     let grads = g.backward();
     assert!(close(g.value(), 24.7041, 1e-4), "{}", g.value());
     assert!(close(grads[a], 138.8338, 1e-4), "{}", grads[a]);
@@ -198,7 +198,7 @@ fn deep_chain_of_ten_million_nodes() {
     let x = tape.var(1.0);
     let mut y = x;
     for _ in 0..10_000_000 {
-        y = y * 1.0;
+        y *= 1.0;
     }
     let grads = y.backward();
     assert_eq!(tape.len(), 10_000_001);

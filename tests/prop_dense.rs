@@ -1,5 +1,6 @@
-//! Dense layers recorded as blocks (untraced tapes) against the same layers recorded node by
-//! node (traced tapes), which must give the same bits, and against finite differences.
+//! Dense layers recorded as fused nodes ([`Bound::forward_values`]) against the same layers
+//! recorded node by node from public ops ([`Bound::forward_unfused`]), which must give the same
+//! bits, and against finite differences.
 
 mod common;
 
@@ -32,12 +33,18 @@ fn case() -> impl Strategy<Value = (Mlp, Vec<f64>, Vec<f64>)> {
 
 /// The loss's gradient with respect to the parameters and to the inputs, with the inputs
 /// recorded in reverse order (so the first layer's input nodes are not consecutive).
-fn gradients(tape: &Tape, model: &Mlp, x: &[f64], target: &[f64]) -> (f64, Vec<f64>, Vec<f64>) {
+fn gradients(fused: bool, model: &Mlp, x: &[f64], target: &[f64]) -> (f64, Vec<f64>, Vec<f64>) {
+    let tape = Tape::new();
     let reversed: Vec<f64> = x.iter().rev().copied().collect();
     let vars = tape.vars(&reversed);
     let inputs: Vec<_> = vars.iter().rev().copied().collect();
-    let bound = model.bind(tape);
-    let loss = mse(&bound.forward_values(&inputs).unwrap(), target).unwrap();
+    let bound = model.bind(&tape);
+    let outputs = if fused {
+        bound.forward_values(&inputs)
+    } else {
+        bound.forward_unfused(&inputs)
+    };
+    let loss = mse(&outputs.unwrap(), target).unwrap();
     let grads = loss.backward();
     let params = bound.gradients(&grads).to_vec();
     let inputs = inputs.iter().map(|&v| grads[v]).collect();
@@ -47,12 +54,12 @@ fn gradients(tape: &Tape, model: &Mlp, x: &[f64], target: &[f64]) -> (f64, Vec<f
 proptest! {
     #![proptest_config(config("proptest-regressions/prop_dense.txt", 128))]
 
-    /// Blocks and node-by-node recording give the same loss and gradients, bit for bit, and the input
-    /// gradient (inputs listed out of order) passes finite differences.
+    /// Fused and node-by-node recording give the same loss and gradients, bit for bit, and the
+    /// input gradient (inputs listed out of order) passes finite differences.
     #[test]
-    fn blocks_agree_with_nodes_and_finite_differences((model, x, target) in case()) {
-        let (loss, params, inputs) = gradients(&Tape::new(), &model, &x, &target);
-        let (loss_t, params_t, inputs_t) = gradients(&Tape::traced(), &model, &x, &target);
+    fn fused_layers_agree_with_nodes_and_finite_differences((model, x, target) in case()) {
+        let (loss, params, inputs) = gradients(true, &model, &x, &target);
+        let (loss_t, params_t, inputs_t) = gradients(false, &model, &x, &target);
         prop_assert_eq!(loss, loss_t);
         // The same products summed in the same order: the same bits.
         for (a, b) in params.iter().zip(&params_t).chain(inputs.iter().zip(&inputs_t)) {
@@ -68,16 +75,17 @@ proptest! {
 }
 
 #[test]
-fn a_block_output_reports_its_implied_edges() {
+fn a_fused_output_reports_its_implied_edges() {
     // one tanh layer of two neurons over two recorded inputs, given in order (consecutive
     // nodes) and reversed (listed nodes)
+    let (w, b) = ([[0.5, -1.5], [2.0, 0.75]], [0.25, -1.0]);
     let layer = Layer::new(vec![
-        Neuron::new(vec![0.5, -1.5], 0.25, Activation::Tanh),
-        Neuron::new(vec![2.0, 0.75], -1.0, Activation::Tanh),
+        Neuron::new(w[0].to_vec(), b[0], Activation::Tanh),
+        Neuron::new(w[1].to_vec(), b[1], Activation::Tanh),
     ])
     .unwrap();
     for reversed in [false, true] {
-        let (tape, traced) = (Tape::new(), Tape::traced());
+        let (tape, unfused) = (Tape::new(), Tape::new());
         fn inputs(t: &Tape, reversed: bool) -> Vec<Value<'_>> {
             let mut x = t.vars(&[0.3, -0.7]);
             if reversed {
@@ -85,25 +93,27 @@ fn a_block_output_reports_its_implied_edges() {
             }
             x
         }
-        let out = layer
-            .bind(&tape)
-            .forward_values(&inputs(&tape, reversed))
+        let x = inputs(&tape, reversed);
+        let bound = layer.bind(&tape);
+        let out = bound.forward_values(&x).unwrap();
+        let out_u = layer
+            .bind(&unfused)
+            .forward_unfused(&inputs(&unfused, reversed))
             .unwrap();
-        let out_t = layer
-            .bind(&traced)
-            .forward_values(&inputs(&traced, reversed))
-            .unwrap();
-        for (a, a_t) in out.iter().zip(&out_t) {
-            assert_eq!(a.value(), a_t.value());
-            // traced: a = tanh(z), one edge (z, tanh'(z)); z has the affine edges
-            let act_edges = traced.edges(a_t.index()).unwrap();
-            let [(z, d)] = act_edges[..] else {
-                panic!("{act_edges:?}")
+        let params = bound.parameters();
+        for (j, (a, a_u)) in out.iter().zip(&out_u).enumerate() {
+            assert_eq!(a.value(), a_u.value());
+            // unfused: a = tanh(z), one edge (z, tanh'(z))
+            let [(_, d)] = unfused.edges(a_u.index()).unwrap()[..] else {
+                panic!("tanh has one input")
             };
-            let expected: Vec<(usize, f64)> = (traced.edges(z).unwrap().iter())
-                .map(|&(p, partial)| (p, d * partial))
-                .collect();
-            // the leaves (inputs, then parameters) have the same indices on both tapes
+            let mut expected = vec![(params[3 * j + 2].index(), d)];
+            for k in 0..2 {
+                expected.push((params[3 * j + k].index(), d * x[k].value()));
+            }
+            for k in 0..2 {
+                expected.push((x[k].index(), d * w[j][k]));
+            }
             assert_eq!(
                 tape.edges(a.index()).unwrap(),
                 expected,

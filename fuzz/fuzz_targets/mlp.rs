@@ -128,13 +128,18 @@ fn run(data: &[u8]) {
     assert!(model.parameters().iter().all(|p| p.is_finite()));
 }
 
-/// A forward pass and its gradients, recorded with dense-layer blocks (an ordinary tape) and
-/// node by node (a traced tape): the same bits, whatever the numbers (NaN for NaN).
+/// A forward pass and its gradients, recorded with fused dense layers and node by node from
+/// public ops (`forward_unfused`): the same bits, whatever the numbers (NaN for NaN).
 fn blocks_match_nodes(model: &Mlp, x: &[f64], target: &[f64]) {
-    let run = |tape: &Tape| {
-        let bound = model.bind(tape);
+    let run = |fused: bool| {
+        let tape = Tape::new();
+        let bound = model.bind(&tape);
         let xs = tape.vars(x);
-        let out = bound.forward_values(&xs).unwrap();
+        let out = if fused {
+            bound.forward_values(&xs).unwrap()
+        } else {
+            bound.forward_unfused(&xs).unwrap()
+        };
         let loss = mse(&out, target).unwrap();
         let grads = loss.backward();
         let mut all: Vec<f64> = out.iter().map(|o| o.value()).collect();
@@ -143,7 +148,7 @@ fn blocks_match_nodes(model: &Mlp, x: &[f64], target: &[f64]) {
         all.extend(xs.iter().map(|&v| grads[v]));
         all
     };
-    let (blocks, nodes) = (run(&Tape::new()), run(&Tape::traced()));
+    let (blocks, nodes) = (run(true), run(false));
     let same = |a: &f64, b: &f64| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
     assert!(
         blocks.iter().zip(&nodes).all(|(a, b)| same(a, b)),

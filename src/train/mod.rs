@@ -3,11 +3,13 @@
 //! A [`Trainer`] owns a [`Tape`], a [`Gradients`] buffer and scratch space, and reuses them for
 //! every step: once warm, a training step allocates nothing.
 
+pub(crate) mod parallel;
+
+use crate::engine::{Gradients, Op, Tape};
 use crate::error::{Error, Result};
-use crate::loss::{check_lengths, Loss};
+use crate::nn::loss::{check_lengths, Loss};
 use crate::nn::{Mlp, Scratch};
 use crate::optim::Optimizer;
-use crate::tape::{Gradients, Op, Tape};
 
 /// Training data: rows of inputs and rows of targets, checked once on construction.
 ///
@@ -643,7 +645,7 @@ impl Trainer {
                 loss,
             });
         }
-        crate::tape::Value::new(tape, output, loss).backward_into(&mut self.grads);
+        crate::engine::Value::new(tape, output, loss).backward_into(&mut self.grads);
         let grads = bound.gradients(&self.grads);
         // This step's loss is finite: remember its parameters before they change.
         self.last_good.clear();

@@ -14,8 +14,8 @@
 //! Nodes come in creation order and edges in recording order, so the same graph always gives
 //! the same text. Render it with `dot -Tsvg graph.dot -o graph.svg`.
 
+use crate::engine::{Gradients, Op, Tape, Value};
 use crate::error::{Error, Result};
-use crate::tape::{Gradients, Op, Tape, Value};
 use std::fmt::Write as _;
 
 /// A DOT export of everything that leads to one [`Value`] on a [traced](Tape::traced) tape.
@@ -128,18 +128,61 @@ impl<'a, 't> Dot<'a, 't> {
             .collect();
         let needed = reachable(&edges, out);
 
+        // A fused layer's outputs are drawn as one box, named after its first output.
+        let box_of = |i: usize| tape.fused_run(i).map_or(i, |run| run.0);
         let mut dot = String::from("digraph tape {\n  rankdir=LR;\n");
         dot.push_str("  node [fontname=\"Helvetica\", fontsize=10];\n");
         for i in (0..=out).filter(|&i| needed[i]) {
-            self.write_node(&mut dot, tape, i);
+            match tape.fused_run(i) {
+                Some(run) if run.0 == i => self.write_fused(&mut dot, tape, run),
+                Some(_) => {}
+                None => self.write_node(&mut dot, tape, i),
+            }
         }
+        let mut drawn = std::collections::BTreeSet::new();
         for (i, parents) in edges.iter().enumerate().filter(|&(i, _)| needed[i]) {
             for &(p, _) in parents {
-                let _ = writeln!(dot, "  n{p} -> n{i};");
+                let (from, to) = (box_of(p), box_of(i));
+                if drawn.insert((from, to)) || from == p && to == i {
+                    let _ = writeln!(dot, "  n{from} -> n{to};");
+                }
             }
         }
         dot.push_str("}\n");
         Ok(dot)
+    }
+
+    /// One box for a fused dense layer: its op and sizes, then each output's value (and
+    /// gradient).
+    fn write_fused(
+        &self,
+        dot: &mut String,
+        tape: &Tape,
+        (first, outputs, inputs, act): (usize, usize, usize, Option<Op>),
+    ) {
+        let act = act.map_or(String::new(), |op| format!(" {}", op.name()));
+        let last = first + outputs - 1;
+        let mut label = format!(
+            "{} {inputs}->{outputs}{act} #{first}..{last}",
+            Op::Dense.name()
+        );
+        let list = |xs: &mut dyn Iterator<Item = f64>| {
+            xs.map(|x| number(x, self.digits))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let values = list(&mut (first..=last).map(|i| tape.value_of(i).unwrap_or(f64::NAN)));
+        let _ = write!(label, "\\nvalues {values}");
+        if let Some(g) = self.grads {
+            let grad = |i: usize| g.as_slice().get(i).copied().unwrap_or(0.0);
+            let _ = write!(label, "\\ngrads {}", list(&mut (first..=last).map(grad)));
+        }
+        let border = if (first..=last).contains(&self.output.index()) {
+            ", peripheries=2"
+        } else {
+            ""
+        };
+        let _ = writeln!(dot, "  n{first} [shape=box3d{border}, label=\"{label}\"];");
     }
 
     fn write_node(&self, dot: &mut String, tape: &Tape, i: usize) {

@@ -52,8 +52,8 @@
 //! points at least a few steps away from such places. Functions with huge third derivatives
 //! (`exp` of a large argument) or heavy cancellation need a looser [`Tolerance`].
 
+use crate::engine::{Tape, Value};
 use crate::error::{Error, Result};
-use crate::tape::{Tape, Value};
 use std::fmt;
 
 /// How close the tape's gradient and the finite difference must be; see the

@@ -20,10 +20,10 @@
 //! parameter, which for W4 (3466 parameters, 32 samples) was a quarter of the work when paid
 //! per sample.
 
+use crate::engine::{Gradients, Op, Tape, Value};
 use crate::error::{Error, Result};
-use crate::loss::Loss;
+use crate::nn::loss::Loss;
 use crate::nn::{Mlp, Scratch};
-use crate::tape::{Gradients, Op, Tape, Value};
 use crate::train::Dataset;
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

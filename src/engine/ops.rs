@@ -4,24 +4,9 @@
 //! methods below record its result and partials on the tape. The same functions serve
 //! plain-`f64` inference, so a prediction and a recorded forward pass agree bit for bit.
 //!
-//! # Numerics
-//!
-//! Ops follow IEEE 754 `f64` arithmetic and the platform's `libm` (`exp`, `ln`, `tanh`, `powf`):
-//!
-//! | op | at its edges |
-//! |---|---|
-//! | `sigmoid` | `1 / (1 + e^-x)`: exactly 0 at x = -1000 (e^1000 = inf, 1/inf = 0) and 1 at +1000; derivative `s(1 - s)`, computed as `e^-x s^2` for x >= 0 so it keeps full relative precision when saturated (e.g. 9.4e-14 at x = 30) and underflows to 0 only with e^-x; never NaN for non-NaN x |
-//! | `tanh` | saturates to +-1; derivative `1 - t^2`, computed as `4u / (1 + u)^2`, `u = e^(-2|x|)`, once \|t\| > 1/2, so it keeps full relative precision when saturated and underflows to 0 only past \|x\| ~ 373 |
-//! | `relu` | `0 if x < 0 else x` (so `relu(-0.0) = -0.0`, NaN stays NaN); derivative 1 if the output is > 0, else 0 (0 at the kink) |
-//! | `exp` | overflows to +inf above ~709.78, derivative likewise |
-//! | `ln` | follows `f64::ln`: `ln 0 = -inf`, `ln` of a negative is NaN; derivative `1/x` |
-//! | `powf`, `powi` | follow `f64::powf` / `f64::powi`; derivative `p x^(p-1)`, and exactly 0 when p = 0 (so `x^0` never yields NaN at x = 0) |
-//! | `/` | `a / 0` is +-inf or NaN as in IEEE; derivative `-(a/b)/b`, which does not overflow where `a/b` does not |
-//!
-//! In the reverse sweep a node whose gradient is exactly 0 passes nothing back, so an infinite
-//! partial behind a closed `relu` does not turn into NaN.
+//! What each op does at its edges is in the [numerics table](crate::numerics).
 
-use crate::tape::{Op, Records, Tape, Value};
+use super::{Op, Tape, Value};
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
 // ---------------------------------------------------------------------------------------------
@@ -102,36 +87,93 @@ fn div(a: f64, b: f64) -> (f64, f64, f64) {
     (q, 1.0 / b, -q / b)
 }
 
+/// sin(x);  d/dx = cos(x)
+#[inline]
+pub(crate) fn sin(x: f64) -> (f64, f64) {
+    (x.sin(), x.cos())
+}
+
+/// cos(x);  d/dx = -sin(x)
+#[inline]
+pub(crate) fn cos(x: f64) -> (f64, f64) {
+    (x.cos(), -x.sin())
+}
+
+/// sqrt(x);  d/dx = 1 / (2 sqrt(x))  (+inf at 0; NaN below 0)
+#[inline]
+pub(crate) fn sqrt(x: f64) -> (f64, f64) {
+    let r = x.sqrt();
+    (r, 0.5 / r)
+}
+
+/// |x|;  d/dx = sign(x), and 0 at the kink x = 0 (and for NaN)
+#[inline]
+pub(crate) fn abs(x: f64) -> (f64, f64) {
+    let d = if x > 0.0 {
+        1.0
+    } else if x < 0.0 {
+        -1.0
+    } else {
+        0.0
+    };
+    (x.abs(), d)
+}
+
+/// x^2;  d/dx = 2x
+#[inline]
+pub(crate) fn square(x: f64) -> (f64, f64) {
+    (x * x, 2.0 * x)
+}
+
+/// max(a, b);  d/da = 1 where a > b, 0 where a < b, 1/2 at a tie; NaN if either is NaN
+#[inline]
+pub(crate) fn max(a: f64, b: f64) -> (f64, f64, f64) {
+    if a > b {
+        (a, 1.0, 0.0)
+    } else if b > a {
+        (b, 0.0, 1.0)
+    } else if a == b {
+        (a, 0.5, 0.5)
+    } else {
+        (f64::NAN, f64::NAN, f64::NAN)
+    }
+}
+
+/// min(a, b) = -max(-a, -b);  d/da = 1 where a < b, 0 where a > b, 1/2 at a tie
+#[inline]
+pub(crate) fn min(a: f64, b: f64) -> (f64, f64, f64) {
+    let (m, da, db) = max(-a, -b);
+    (-m, da, db)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Recording.
 // ---------------------------------------------------------------------------------------------
 
 impl<'t> Value<'t> {
-    /// Records a node with one parent.
+    /// Records a node with one input and its `(value, derivative)`.
     #[inline]
-    fn unary(self, op: Op, value: f64, d: f64) -> Value<'t> {
-        let index = self.tape.with_records(|r| {
-            r.edge(self.index, d);
-            r.finish(op, value)
-        });
+    fn unary(self, op: Op, (value, d): (f64, f64)) -> Value<'t> {
+        let index = self
+            .tape
+            .with_records(|r| r.unary(op, value, (self.index, d)));
         Value::new(self.tape, index, value)
     }
 
-    /// Records a node with two parents (which may be the same node: `a + a`).
+    /// Records a node with two inputs (which may be the same node: `a + a`).
     #[inline]
     #[track_caller]
     fn binary(self, other: Value<'t>, op: Op, value: f64, da: f64, db: f64) -> Value<'t> {
         self.tape.check_same(other.tape);
-        let index = self.tape.with_records(|r| {
-            r.edge(self.index, da);
-            r.edge(other.index, db);
-            r.finish(op, value)
-        });
+        let inputs = ((self.index, da), (other.index, db));
+        let index = self
+            .tape
+            .with_records(|r| r.binary(op, value, inputs.0, inputs.1));
         Value::new(self.tape, index, value)
     }
 
     /// The logistic function `1 / (1 + e^-x)`; 0 at x = -1000 and 1 at x = +1000, never NaN
-    /// for a non-NaN input. See the [numerics table](crate::ops).
+    /// for a non-NaN input. See the [numerics table](crate::numerics).
     ///
     /// ```
     /// let tape = tapegrad::Tape::new();
@@ -142,8 +184,7 @@ impl<'t> Value<'t> {
     /// ```
     #[must_use]
     pub fn sigmoid(self) -> Value<'t> {
-        let (v, d) = sigmoid(self.value);
-        self.unary(Op::Sigmoid, v, d)
+        self.unary(Op::Sigmoid, sigmoid(self.value))
     }
 
     /// Hyperbolic tangent.
@@ -155,8 +196,7 @@ impl<'t> Value<'t> {
     /// ```
     #[must_use]
     pub fn tanh(self) -> Value<'t> {
-        let (v, d) = tanh(self.value);
-        self.unary(Op::Tanh, v, d)
+        self.unary(Op::Tanh, tanh(self.value))
     }
 
     /// Rectified linear unit, `0 if x < 0 else x`; its derivative at the kink x = 0 is 0.
@@ -169,8 +209,7 @@ impl<'t> Value<'t> {
     /// ```
     #[must_use]
     pub fn relu(self) -> Value<'t> {
-        let (v, d) = relu(self.value);
-        self.unary(Op::Relu, v, d)
+        self.unary(Op::Relu, relu(self.value))
     }
 
     /// `e^x`; overflows to +inf above about 709.78.
@@ -182,8 +221,7 @@ impl<'t> Value<'t> {
     /// ```
     #[must_use]
     pub fn exp(self) -> Value<'t> {
-        let (v, d) = exp(self.value);
-        self.unary(Op::Exp, v, d)
+        self.unary(Op::Exp, exp(self.value))
     }
 
     /// Natural logarithm, as `f64::ln`: `ln(0) = -inf`, negative inputs give NaN.
@@ -196,8 +234,7 @@ impl<'t> Value<'t> {
     /// ```
     #[must_use]
     pub fn ln(self) -> Value<'t> {
-        let (v, d) = ln(self.value);
-        self.unary(Op::Ln, v, d)
+        self.unary(Op::Ln, ln(self.value))
     }
 
     /// `x^p` for a constant exponent, as `f64::powf`.
@@ -211,8 +248,7 @@ impl<'t> Value<'t> {
     /// ```
     #[must_use]
     pub fn powf(self, p: f64) -> Value<'t> {
-        let (v, d) = powf(self.value, p);
-        self.unary(Op::Powf, v, d)
+        self.unary(Op::Powf, powf(self.value, p))
     }
 
     /// `x^n` for a constant integer exponent, as `f64::powi`.
@@ -224,10 +260,142 @@ impl<'t> Value<'t> {
     /// ```
     #[must_use]
     pub fn powi(self, n: i32) -> Value<'t> {
-        let (v, d) = powi(self.value, n);
-        self.unary(Op::Powi, v, d)
+        self.unary(Op::Powi, powi(self.value, n))
+    }
+
+    /// Sine (radians).
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.var(0.0);
+    /// assert_eq!(x.sin().backward()[x], 1.0); // cos 0
+    /// ```
+    #[must_use]
+    pub fn sin(self) -> Value<'t> {
+        self.unary(Op::Sin, sin(self.value))
+    }
+
+    /// Cosine (radians); its derivative is `-sin`.
+    #[must_use]
+    pub fn cos(self) -> Value<'t> {
+        self.unary(Op::Cos, cos(self.value))
+    }
+
+    /// Square root, as `f64::sqrt`: NaN below 0; at 0 the value is 0 and the derivative +inf.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.var(4.0);
+    /// assert_eq!(x.sqrt().backward()[x], 0.25); // 1 / (2 sqrt x)
+    /// ```
+    #[must_use]
+    pub fn sqrt(self) -> Value<'t> {
+        self.unary(Op::Sqrt, sqrt(self.value))
+    }
+
+    /// Absolute value; its derivative is the sign of x, and 0 at the kink x = 0 (as for
+    /// [`Value::relu`]).
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.var(-3.0);
+    /// assert_eq!(x.abs().backward()[x], -1.0);
+    /// ```
+    #[must_use]
+    pub fn abs(self) -> Value<'t> {
+        self.unary(Op::Abs, abs(self.value))
+    }
+
+    /// `x * x` as one node (derivative `2x`).
+    #[must_use]
+    pub fn square(self) -> Value<'t> {
+        self.unary(Op::Square, square(self.value))
+    }
+
+    /// The larger of `self` and `other` (a [`Value`] or an `f64`). The gradient goes to the
+    /// larger one; at a tie each side gets half of it (a symmetric subgradient, as PyTorch's
+    /// `maximum`); if either side is NaN the result and its derivatives are NaN.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let (a, b) = (tape.var(2.0), tape.var(2.0));
+    /// let g = a.max(b).backward();
+    /// assert_eq!((g[a], g[b]), (0.5, 0.5)); // a tie splits the gradient
+    /// assert_eq!(a.max(3.0).value(), 3.0);
+    /// ```
+    #[must_use]
+    #[track_caller]
+    pub fn max(self, other: impl Operand) -> Value<'t> {
+        self.extremum(other, Op::Max, max)
+    }
+
+    /// The smaller of `self` and `other` (a [`Value`] or an `f64`); ties and NaN as for
+    /// [`Value::max`].
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.var(-1.0);
+    /// assert_eq!(x.min(0.0).backward()[x], 1.0);
+    /// ```
+    #[must_use]
+    #[track_caller]
+    pub fn min(self, other: impl Operand) -> Value<'t> {
+        self.extremum(other, Op::Min, min)
+    }
+
+    #[track_caller]
+    fn extremum(
+        self,
+        other: impl Operand,
+        op: Op,
+        rule: fn(f64, f64) -> (f64, f64, f64),
+    ) -> Value<'t> {
+        let (v, da, db) = rule(self.value, other.value());
+        match other.node(self.tape) {
+            Some(b) => self.binary(Value::new(self.tape, b, other.value()), op, v, da, db),
+            None => self.unary(op, (v, da)),
+        }
+    }
+
+    /// The same value as a new leaf: no gradient flows back through it (PyTorch's `detach`,
+    /// JAX's `stop_gradient`).
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.var(3.0);
+    /// let y = x * x.detach(); // d/dx treats the detached x as a constant
+    /// assert_eq!(y.backward()[x], 3.0);
+    /// ```
+    #[must_use]
+    pub fn detach(self) -> Value<'t> {
+        let index = self
+            .tape
+            .with_records(|r| r.leaves(Op::Detach, &[self.value]));
+        Value::new(self.tape, index, self.value)
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Compound assignment: `a op= b` is `a = a op b`, a new node (the old one is kept on the tape).
+// ---------------------------------------------------------------------------------------------
+
+macro_rules! assign_ops {
+    ($($trait:ident $method:ident $op:tt),*) => {$(
+        impl<'t> std::ops::$trait for Value<'t> {
+            #[track_caller]
+            fn $method(&mut self, rhs: Value<'t>) {
+                *self = *self $op rhs;
+            }
+        }
+        impl std::ops::$trait<f64> for Value<'_> {
+            fn $method(&mut self, rhs: f64) {
+                *self = *self $op rhs;
+            }
+        }
+    )*};
+}
+
+assign_ops!(AddAssign add_assign +, SubAssign sub_assign -, MulAssign mul_assign *, DivAssign div_assign /);
 
 // a + b;  d/da = 1, d/db = 1
 impl<'t> Add for Value<'t> {
@@ -242,7 +410,7 @@ impl<'t> Add for Value<'t> {
 impl<'t> Add<f64> for Value<'t> {
     type Output = Value<'t>;
     fn add(self, c: f64) -> Value<'t> {
-        self.unary(Op::Add, self.value + c, 1.0)
+        self.unary(Op::Add, (self.value + c, 1.0))
     }
 }
 
@@ -250,7 +418,7 @@ impl<'t> Add<f64> for Value<'t> {
 impl<'t> Add<Value<'t>> for f64 {
     type Output = Value<'t>;
     fn add(self, a: Value<'t>) -> Value<'t> {
-        a.unary(Op::Add, self + a.value, 1.0)
+        a.unary(Op::Add, (self + a.value, 1.0))
     }
 }
 
@@ -267,7 +435,7 @@ impl<'t> Sub for Value<'t> {
 impl<'t> Sub<f64> for Value<'t> {
     type Output = Value<'t>;
     fn sub(self, c: f64) -> Value<'t> {
-        self.unary(Op::Sub, self.value - c, 1.0)
+        self.unary(Op::Sub, (self.value - c, 1.0))
     }
 }
 
@@ -275,7 +443,7 @@ impl<'t> Sub<f64> for Value<'t> {
 impl<'t> Sub<Value<'t>> for f64 {
     type Output = Value<'t>;
     fn sub(self, a: Value<'t>) -> Value<'t> {
-        a.unary(Op::Sub, self - a.value, -1.0)
+        a.unary(Op::Sub, (self - a.value, -1.0))
     }
 }
 
@@ -292,7 +460,7 @@ impl<'t> Mul for Value<'t> {
 impl<'t> Mul<f64> for Value<'t> {
     type Output = Value<'t>;
     fn mul(self, c: f64) -> Value<'t> {
-        self.unary(Op::Mul, self.value * c, c)
+        self.unary(Op::Mul, (self.value * c, c))
     }
 }
 
@@ -300,7 +468,7 @@ impl<'t> Mul<f64> for Value<'t> {
 impl<'t> Mul<Value<'t>> for f64 {
     type Output = Value<'t>;
     fn mul(self, a: Value<'t>) -> Value<'t> {
-        a.unary(Op::Mul, self * a.value, self)
+        a.unary(Op::Mul, (self * a.value, self))
     }
 }
 
@@ -319,7 +487,7 @@ impl<'t> Div<f64> for Value<'t> {
     type Output = Value<'t>;
     fn div(self, c: f64) -> Value<'t> {
         let (q, da, _) = div(self.value, c);
-        self.unary(Op::Div, q, da)
+        self.unary(Op::Div, (q, da))
     }
 }
 
@@ -328,7 +496,7 @@ impl<'t> Div<Value<'t>> for f64 {
     type Output = Value<'t>;
     fn div(self, a: Value<'t>) -> Value<'t> {
         let (q, _, da) = div(self, a.value);
-        a.unary(Op::Div, q, da)
+        a.unary(Op::Div, (q, da))
     }
 }
 
@@ -336,7 +504,7 @@ impl<'t> Div<Value<'t>> for f64 {
 impl<'t> Neg for Value<'t> {
     type Output = Value<'t>;
     fn neg(self) -> Value<'t> {
-        self.unary(Op::Neg, -self.value, -1.0)
+        self.unary(Op::Neg, (-self.value, -1.0))
     }
 }
 
@@ -427,7 +595,7 @@ impl Tape {
 
     /// One node for the dot product `a0 b0 + a1 b1 + ...` (accumulated left to right). The
     /// derivative with respect to `ak` is `bk` and, when `b` holds values, with respect to `bk`
-    /// it is `ak`. On a traced tape, a neuron's weighted sum is one such node, not 2n.
+    /// it is `ak`.
     ///
     /// # Panics
     ///
@@ -468,70 +636,89 @@ impl Tape {
         });
         Value::new(self, index, d)
     }
-}
-
-/// A dense layer's pre-activations into `z`: for each neuron j,
-/// `z_j = ((b_j + w_j0 x0) + w_j1 x1) + ...`, summed left to right from the bias. `params` holds
-/// the layer's neurons one after another, each as its weights then its bias.
-///
-/// Computing the whole layer before recording any node keeps this loop free of branches, so
-/// the CPU overlaps one neuron's chain of additions with the next one's.
-#[inline]
-pub(crate) fn layer_affine(params: &[f64], x: &[f64], outputs: usize, z: &mut Vec<f64>) {
-    let width = x.len() + 1;
-    z.clear();
-    z.extend(params.chunks_exact(width).take(outputs).map(|row| {
-        let (weights, bias) = row.split_at(width - 1);
-        let mut zj = bias[0];
-        for (w, xk) in weights.iter().zip(x) {
-            zj += w * xk;
+    /// Records a node from its value and its local partial derivatives, one `(input, d value /
+    /// d input)` pair per input: your own op, with the engine doing the chain rule. The same
+    /// input listed twice accumulates, as in `x * x`. With no inputs it is a constant leaf.
+    ///
+    /// # Panics
+    ///
+    /// If an input is from another tape.
+    ///
+    /// ```
+    /// use tapegrad::{Tape, Value};
+    /// // sin as a custom op: value sin(x), local derivative cos(x).
+    /// fn my_sin(x: Value<'_>) -> Value<'_> {
+    ///     x.tape().custom(x.value().sin(), &[(x, x.value().cos())])
+    /// }
+    /// let tape = Tape::new();
+    /// let x = tape.var(0.5);
+    /// assert_eq!(my_sin(x).backward()[x], 0.5f64.cos());
+    /// ```
+    #[must_use]
+    #[track_caller]
+    pub fn custom<'t>(&'t self, value: f64, partials: &[(Value<'t>, f64)]) -> Value<'t> {
+        for (x, _) in partials {
+            self.check_same(x.tape);
         }
-        zj
-    }));
-}
-
-/// The inputs of a neuron being recorded.
-#[derive(Clone, Copy)]
-pub(crate) enum Inputs<'a> {
-    /// Plain numbers (data): only the weights get edges.
-    Constants,
-    /// Tape nodes, one per input.
-    Nodes(&'a [u32]),
-}
-
-/// Records a neuron's pre-activation `z` (computed by [`layer_affine`]) as one node.
-///
-/// The weights are the leaves `params_first..params_first + n` with values `params[..n]`, and
-/// the bias is the leaf right after them (`params[n]`): a neuron's parameters in
-/// [`parameters()`](crate::Mlp::parameters) order; `input_values` are the inputs' values.
-///
-/// dz/db = 1;  dz/dwk = xk;  dz/dxk = wk
-#[inline]
-pub(crate) fn record_affine(
-    r: &mut Records,
-    params_first: u32,
-    params: &[f64],
-    inputs: Inputs<'_>,
-    input_values: &[f64],
-    z: f64,
-) -> u32 {
-    let n = input_values.len();
-    // Edges in bulk (a profile showed a push per edge costing more than the arithmetic):
-    // bias, then each weight (partial = its input), then each input node (partial = its weight).
-    r.edge(params_first + n as u32, 1.0);
-    match inputs {
-        Inputs::Constants => r.edge_span(params_first, input_values),
-        Inputs::Nodes(nodes) => {
-            r.edge_span(params_first, input_values);
-            r.edge_slices(&nodes[..n], &params[..n]);
-        }
+        let index = self.with_records(|r| match *partials {
+            [] => r.leaves(Op::Custom, &[value]),
+            [(a, da)] => r.unary(Op::Custom, value, (a.index, da)),
+            [(a, da), (b, db)] => r.binary(Op::Custom, value, (a.index, da), (b.index, db)),
+            _ => {
+                for &(x, d) in partials {
+                    r.edge(x.index, d);
+                }
+                r.finish(Op::Custom, value)
+            }
+        });
+        Value::new(self, index, value)
     }
-    r.finish(Op::Dot, z)
 }
 
-/// Records a one-parent node with a precomputed `(value, derivative)` pair.
-#[inline]
-pub(crate) fn record_unary(r: &mut Records, op: Op, parent: u32, (v, d): (f64, f64)) -> (u32, f64) {
-    r.edge(parent, d);
-    (r.finish(op, v), v)
+/// The sum of an iterator of values is one n-ary node (summed left to right, derivative 1 for
+/// each input), like [`Tape::sum`].
+///
+/// # Panics
+///
+/// An empty iterator has no tape to record on, so its sum panics; use [`Tape::sum`] (whose sum
+/// of no values is a leaf holding 0) where the iterator may be empty. Values from two tapes
+/// panic as for the operators.
+///
+/// ```
+/// let tape = tapegrad::Tape::new();
+/// let xs = tape.vars(&[1.0, 2.0, 3.0]);
+/// let total: tapegrad::Value = xs.iter().map(|&x| x * x).sum();
+/// assert_eq!(total.value(), 14.0);
+/// assert_eq!(total.backward()[xs[2]], 6.0);
+/// ```
+impl<'t> std::iter::Sum for Value<'t> {
+    #[track_caller]
+    fn sum<I: Iterator<Item = Value<'t>>>(mut values: I) -> Self {
+        let Some(first) = values.next() else {
+            panic!("tapegrad: the sum of an empty iterator of values has no tape to record on; use Tape::sum");
+        };
+        let tape = first.tape;
+        // The iterator may record nodes itself, so its items are collected before recording.
+        let mut inputs: smallvec::SmallVec<[u32; 32]> = smallvec::smallvec![first.index];
+        let mut s = first.value;
+        for v in values {
+            tape.check_same(v.tape);
+            inputs.push(v.index);
+            s += v.value;
+        }
+        let index = tape.with_records(|r| {
+            for &x in &inputs {
+                r.edge(x, 1.0);
+            }
+            r.finish(Op::Sum, s)
+        });
+        Value::new(tape, index, s)
+    }
+}
+
+impl<'a, 't: 'a> std::iter::Sum<&'a Value<'t>> for Value<'t> {
+    #[track_caller]
+    fn sum<I: Iterator<Item = &'a Value<'t>>>(values: I) -> Self {
+        values.copied().sum()
+    }
 }

@@ -9,8 +9,9 @@
 //! Each is the mean over the outputs (each derivative is divided by their number `n`).
 //! [`l2`] adds `lambda * sum p^2` over a model's parameters.
 
+use crate::engine::record::Records;
+use crate::engine::{Op, Tape, Value};
 use crate::error::{Error, Result};
-use crate::tape::{Op, Records, Tape, Value};
 
 /// The loss a [`Trainer`](crate::Trainer) minimises.
 ///
@@ -161,7 +162,7 @@ fn hinge_rule(outputs: &[f64], targets: &[f64], mut edge: impl FnMut(usize, f64)
     let scale = 1.0 / outputs.len() as f64;
     let mut sum = 0.0;
     for (k, (o, t)) in outputs.iter().zip(targets).enumerate() {
-        let (h, d) = crate::ops::relu(1.0 + (-t) * o);
+        let (h, d) = crate::engine::ops::relu(1.0 + (-t) * o);
         sum += h;
         edge(k, scale * (d * -t));
     }
@@ -180,7 +181,7 @@ fn bce_rule(outputs: &[f64], targets: &[f64], mut edge: impl FnMut(usize, f64)) 
     let mut sum = 0.0;
     for (k, (&z, &t)) in outputs.iter().zip(targets).enumerate() {
         sum += z.max(0.0) - z * t + (-z.abs()).exp().ln_1p();
-        let (s, _) = crate::ops::sigmoid(z);
+        let (s, _) = crate::engine::ops::sigmoid(z);
         edge(k, scale * (s - t));
     }
     scale * sum

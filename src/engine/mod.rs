@@ -1,0 +1,522 @@
+//! The engine: the [`Tape`] (a Wengert list), the [`Value`] handle and the reverse sweep. It
+//! knows nothing of models.
+//!
+//! | file | what it holds |
+//! |---|---|
+//! | `mod.rs` | [`Tape`], [`Value`], [`Gradients`] |
+//! | `record.rs` | appending nodes; a dropped tape's buffers handed to the next one |
+//! | `backward.rs` | the one reverse loop |
+//! | `fused.rs` | fused runs: leaves, n-ary nodes, dense layers, each with its vector rule |
+//! | `ops.rs` | every scalar op: its rule and local derivative side by side, the operators |
+//! | `trace.rs` | ops, values and names kept for inspection ([`Tape::traced`]) |
+//!
+//! An elementary op stores its two inputs and the partial derivative with respect to each,
+//! computed when it runs: 24 bytes, one append. Forward values live in the [`Value`] handles,
+//! not on the tape, unless the tape is traced.
+
+mod backward;
+pub(crate) mod fused;
+pub(crate) mod ops;
+pub(crate) mod record;
+mod trace;
+
+pub use trace::Op;
+
+use record::{Node, Records};
+use std::cell::RefCell;
+use std::fmt;
+use std::ops::Index;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Identifies a tape for the "values of two tapes were mixed" checks.
+static NEXT_TAPE_ID: AtomicU64 = AtomicU64::new(1);
+
+/// A Wengert list: the record of every operation on its [`Value`]s.
+///
+/// Create values with [`Tape::var`], combine them with operators and methods, then call
+/// [`Value::backward`] on a result. Recording needs only `&Tape` (interior mutability); a tape
+/// is `Send` but not `Sync` (give each thread its own).
+///
+/// # Reuse
+///
+/// [`Tape::clear`] forgets every node but keeps the memory. It takes `&mut self`, so the
+/// compiler rejects any [`Value`] still alive from before the clear:
+///
+/// ```compile_fail
+/// use tapegrad::Tape;
+/// let mut tape = Tape::new();
+/// let x = tape.var(1.0);
+/// tape.clear();
+/// let y = x * 2.0; // error: `tape` is borrowed by `x`
+/// ```
+///
+/// A fresh tape per step costs no allocation either once warm: a dropped tape gives its buffers
+/// to its thread, and the thread's next [`Tape::new`] takes them. A thread keeps the buffers of
+/// at most 4 tapes and 4 [`Gradients`], each only up to 64 MiB; bigger ones are freed.
+///
+/// ```
+/// use tapegrad::Tape;
+/// for step in 0..3 {
+///     let tape = Tape::new(); // reuses the last step's buffers
+///     let x = tape.var(step as f64);
+///     assert_eq!((x * x).backward()[x], 2.0 * step as f64);
+/// }
+/// ```
+pub struct Tape {
+    id: u64,
+    generation: u64,
+    records: RefCell<Records>,
+}
+
+impl Tape {
+    /// An empty tape.
+    #[must_use]
+    pub fn new() -> Self {
+        Tape {
+            id: NEXT_TAPE_ID.fetch_add(1, Ordering::Relaxed),
+            generation: 0,
+            records: RefCell::new(record::take_records()),
+        }
+    }
+
+    /// An empty tape with room for `nodes` elementary nodes and `edges` edges of n-ary nodes
+    /// before it reallocates.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::with_capacity(1_000, 2_000);
+    /// assert!(tape.memory_bytes() >= 1_000 * 24 + 2_000 * 12);
+    /// ```
+    #[must_use]
+    pub fn with_capacity(nodes: usize, edges: usize) -> Self {
+        let tape = Self::new();
+        {
+            let mut r = tape.records.borrow_mut();
+            r.nodes.reserve(nodes);
+            r.fused.reserve_edges(edges);
+        }
+        tape
+    }
+
+    /// An empty tape that also keeps each node's op, forward value and name, for inspection
+    /// ([`Tape::op`], [`Tape::value_of`], [`Dot`](crate::Dot)). It records the same nodes and
+    /// gives the same gradients as any other tape.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::traced();
+    /// let y = tape.var(3.0) * 2.0;
+    /// assert_eq!(tape.value_of(y.index()), Some(6.0));
+    /// ```
+    #[must_use]
+    pub fn traced() -> Self {
+        let tape = Self::new();
+        tape.records.borrow_mut().trace = Some(Default::default());
+        tape
+    }
+
+    /// Records a leaf: an input, a parameter or a constant. Its gradient is what
+    /// [`Value::backward`] reports for it.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.var(-4.0);
+    /// assert_eq!(x.value(), -4.0);
+    /// ```
+    #[must_use]
+    pub fn var(&self, value: f64) -> Value<'_> {
+        let index = self.records.borrow_mut().leaves(Op::Leaf, &[value]);
+        Value::new(self, index, value)
+    }
+
+    /// Records one leaf per value and returns them in order.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let xs = tape.vars(&[1.0, 2.0]);
+    /// assert_eq!(xs[1].value(), 2.0);
+    /// ```
+    #[must_use]
+    pub fn vars(&self, values: &[f64]) -> Vec<Value<'_>> {
+        let first = self.records.borrow_mut().leaves(Op::Leaf, values);
+        let leaf = |(k, &v): (usize, &f64)| Value::new(self, first + k as u32, v);
+        values.iter().enumerate().map(leaf).collect()
+    }
+
+    /// Number of nodes recorded since creation or the last [`Tape::clear`].
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.var(1.0);
+    /// let _y = x + x;
+    /// assert_eq!(tape.len(), 2);
+    /// ```
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.records.borrow().len as usize
+    }
+
+    /// Whether no node has been recorded.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Number of edges (input links, one partial derivative each) the recording stands for;
+    /// a fused dense layer counts the edges its unfused recording would store.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.var(1.0);
+    /// let _y = x * x; // one node, two edges
+    /// let _z = -x;    // one node, one edge
+    /// assert_eq!(tape.edge_count(), 3);
+    /// ```
+    #[must_use]
+    pub fn edge_count(&self) -> usize {
+        let r = self.records.borrow();
+        let real = |n: &Node| n.inputs.iter().filter(|&&i| i != record::SINK).count();
+        r.nodes.iter().map(real).sum::<usize>() + r.fused.edge_count()
+    }
+
+    /// Bytes the current recording takes (what [`Tape::memory_bytes`] counts, without the spare
+    /// capacity).
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.var(1.0); // a run of leaves: one run record, however many leaves
+    /// let one_run = tape.bytes_used();
+    /// let _y = x * x;        // an elementary node: 24 bytes
+    /// assert_eq!(tape.bytes_used(), one_run + 24);
+    /// ```
+    #[must_use]
+    pub fn bytes_used(&self) -> usize {
+        let r = self.records.borrow();
+        let trace = r
+            .trace
+            .as_ref()
+            .map_or(0, |t| t.ops.len() * (size_of::<Op>() + 8));
+        r.nodes.len() * size_of::<Node>() + r.fused.bytes().0 + trace
+    }
+
+    /// Bytes of memory the tape holds (allocated capacity, not just the used part).
+    #[must_use]
+    pub fn memory_bytes(&self) -> usize {
+        self.records.borrow().capacity_bytes()
+    }
+
+    /// Forgets every node, keeping the allocated memory for the next recording.
+    ///
+    /// Takes `&mut self`, so no [`Value`] of the old recording can be used afterwards (see the
+    /// type-level docs). [`Gradients`] computed before the clear can be refilled with
+    /// [`Value::backward_into`] but not indexed by new values.
+    ///
+    /// ```
+    /// let mut tape = tapegrad::Tape::new();
+    /// let _ = tape.var(1.0);
+    /// let bytes = tape.memory_bytes();
+    /// tape.clear();
+    /// assert!(tape.is_empty());
+    /// assert_eq!(tape.memory_bytes(), bytes);
+    /// ```
+    pub fn clear(&mut self) {
+        self.records.get_mut().clear();
+        self.generation += 1;
+    }
+
+    /// The inputs of node `index` with the local partial derivatives recorded for them, or
+    /// `None` if there is no such node.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let a = tape.var(3.0);
+    /// let b = tape.var(5.0);
+    /// let c = a * b;
+    /// assert_eq!(tape.edges(c.index()), Some(vec![(a.index(), 5.0), (b.index(), 3.0)]));
+    /// ```
+    #[must_use]
+    pub fn edges(&self, index: usize) -> Option<Vec<(usize, f64)>> {
+        let r = self.records.borrow();
+        let index = u32::try_from(index).ok().filter(|&i| i < r.len)?;
+        if let Some(run) = r.fused.run_of(index) {
+            return Some(r.fused.edges(run, index));
+        }
+        let before = r.fused.runs.partition_point(|run| run.first < index);
+        let fused_before: u32 = r.fused.runs[..before].iter().map(|run| run.count).sum();
+        let node = r.nodes[(index - fused_before) as usize];
+        let real = node
+            .inputs
+            .iter()
+            .zip(node.partials)
+            .filter(|(&i, _)| i != record::SINK);
+        Some(real.map(|(&i, d)| (i as usize - 1, d)).collect())
+    }
+
+    /// The fused run holding node `index`, as `(first node, outputs, inputs, op)`, if any.
+    pub(crate) fn fused_run(&self, index: usize) -> Option<(usize, usize, usize, Option<Op>)> {
+        let r = self.records.borrow();
+        let run = r.fused.run_of(u32::try_from(index).ok()?)?;
+        match run.rule {
+            fused::Rule::Affine(l) => Some((
+                run.first as usize,
+                run.count as usize,
+                l.inputs as usize,
+                l.activation,
+            )),
+            _ => None,
+        }
+    }
+
+    /// Runs `f` with mutable access to the records (crate-internal recording).
+    #[inline]
+    pub(crate) fn with_records<R>(&self, f: impl FnOnce(&mut Records) -> R) -> R {
+        f(&mut self.records.borrow_mut())
+    }
+
+    /// Panics unless `other` is this tape.
+    #[inline]
+    #[track_caller]
+    pub(crate) fn check_same(&self, other: &Tape) {
+        if !std::ptr::eq(self, other) {
+            mixed_tapes(self.id, other.id);
+        }
+    }
+}
+
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn mixed_tapes(a: u64, b: u64) -> ! {
+    panic!(
+        "tapegrad: values from two different tapes were combined (tape #{a} and tape #{b}); \
+         every Value in one expression must come from the same Tape"
+    )
+}
+
+impl Default for Tape {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for Tape {
+    fn drop(&mut self) {
+        record::give_records(std::mem::take(self.records.get_mut()));
+    }
+}
+
+impl fmt::Debug for Tape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tape")
+            .field("id", &self.id)
+            .field("nodes", &self.len())
+            .finish()
+    }
+}
+
+/// A scalar recorded on a [`Tape`]: a small `Copy` handle (tape, node index, forward value).
+///
+/// Arithmetic with `+ - * /` (and `+= -= *= /=`) and unary `-` works between two values and
+/// between a value and an `f64` on either side; see the methods for the other ops and
+/// [`Value::backward`] for the reverse sweep.
+///
+/// # Panics
+///
+/// Combining values recorded on two different tapes is a programmer error and panics with a
+/// message naming both tapes:
+///
+/// ```should_panic
+/// use tapegrad::Tape;
+/// let (t1, t2) = (Tape::new(), Tape::new());
+/// let _ = t1.var(1.0) + t2.var(2.0); // panics: two different tapes
+/// ```
+#[derive(Clone, Copy)]
+pub struct Value<'t> {
+    pub(crate) tape: &'t Tape,
+    pub(crate) index: u32,
+    pub(crate) value: f64,
+}
+
+impl<'t> Value<'t> {
+    #[inline]
+    pub(crate) fn new(tape: &'t Tape, index: u32, value: f64) -> Self {
+        Value { tape, index, value }
+    }
+
+    /// The forward value.
+    #[inline]
+    #[must_use]
+    pub fn value(self) -> f64 {
+        self.value
+    }
+
+    /// The node's position on its tape (creation order).
+    #[inline]
+    #[must_use]
+    pub fn index(self) -> usize {
+        self.index as usize
+    }
+
+    /// The tape this value is recorded on.
+    #[must_use]
+    pub fn tape(self) -> &'t Tape {
+        self.tape
+    }
+
+    /// Reverse sweep: the gradient of `self` with respect to every node recorded before it.
+    ///
+    /// One loop over the tape from this node down to the first, in reverse creation order: no
+    /// recursion (a chain of ten million nodes is fine) and no topological sort.
+    ///
+    /// The tape is not consumed or changed: calling `backward` twice, or on several outputs of
+    /// the same tape, gives each output's own gradients every time (nothing accumulates across
+    /// calls, unlike micrograd's `.grad` fields). Nodes that do not lead to `self`, including
+    /// nodes created after it, have gradient 0.
+    ///
+    /// ```
+    /// use tapegrad::Tape;
+    /// let tape = Tape::new();
+    /// let x = tape.var(3.0);
+    /// let y = x * x + x; // dy/dx = 2x + 1
+    /// assert_eq!(y.backward()[x], 7.0);
+    /// assert_eq!(y.backward()[x], 7.0); // same again: backward does not accumulate
+    /// ```
+    #[must_use]
+    pub fn backward(self) -> Gradients {
+        let mut grads = Gradients::default();
+        grads.values = record::take_gradients();
+        self.backward_into(&mut grads);
+        grads
+    }
+
+    /// Like [`Value::backward`], but reuses `grads`' memory (no allocation once it is large
+    /// enough). Whatever `grads` held before is overwritten.
+    ///
+    /// ```
+    /// use tapegrad::{Gradients, Tape};
+    /// let tape = Tape::new();
+    /// let x = tape.var(2.0);
+    /// let mut grads = Gradients::new();
+    /// (x * x).backward_into(&mut grads);
+    /// assert_eq!(grads[x], 4.0);
+    /// ```
+    pub fn backward_into(self, grads: &mut Gradients) {
+        grads.tape_id = self.tape.id;
+        grads.generation = self.tape.generation;
+        self.tape
+            .records
+            .borrow()
+            .backward(self.index, &mut grads.values);
+    }
+}
+
+impl fmt::Debug for Value<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Value(#{} = {})", self.index, self.value)
+    }
+}
+
+impl fmt::Display for Value<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.value, f)
+    }
+}
+
+/// The result of a reverse sweep: one gradient per node, indexed by [`Value`].
+///
+/// `grads[x]` and `grads.wrt(x)` give d(output)/dx. A value that does not lead to the output
+/// (or was created after it) has gradient 0.
+///
+/// # Panics
+///
+/// Indexing with a value from another tape, or from a recording made after the tape was
+/// cleared, panics: those indices would silently name the wrong nodes.
+///
+/// ```
+/// use tapegrad::Tape;
+/// let tape = Tape::new();
+/// let a = tape.var(2.0);
+/// let b = tape.var(5.0);
+/// let unrelated = tape.var(1.0);
+/// let grads = (a * b).backward();
+/// assert_eq!((grads[a], grads.wrt(b), grads[unrelated]), (5.0, 2.0, 0.0));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Gradients {
+    tape_id: u64,
+    generation: u64,
+    /// `values[0]` is the sink of padding edges; node `i`'s gradient is `values[i + 1]`.
+    values: Vec<f64>,
+}
+
+impl Gradients {
+    /// An empty buffer for [`Value::backward_into`].
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The gradient with respect to `value`.
+    ///
+    /// # Panics
+    ///
+    /// If `value` is from another tape or from after a [`Tape::clear`].
+    #[inline]
+    #[must_use]
+    #[track_caller]
+    pub fn wrt(&self, value: Value<'_>) -> f64 {
+        self[value]
+    }
+
+    /// Gradients of every node of the tape, by node index.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.var(1.0);
+    /// let y = x * 3.0;
+    /// let _later = x + 1.0;
+    /// let grads = y.backward();
+    /// assert_eq!(grads.as_slice(), &[3.0, 1.0, 0.0]);
+    /// ```
+    #[must_use]
+    pub fn as_slice(&self) -> &[f64] {
+        self.values.get(1..).unwrap_or(&[])
+    }
+
+    /// Whether these gradients were computed on `tape`'s current recording.
+    pub(crate) fn is_for(&self, tape: &Tape) -> bool {
+        self.tape_id == tape.id && self.generation == tape.generation
+    }
+
+    #[track_caller]
+    pub(crate) fn check_tape(&self, tape: &Tape) {
+        assert!(
+            self.tape_id == tape.id,
+            "tapegrad: gradients of tape #{} indexed with a value of tape #{}",
+            self.tape_id,
+            tape.id
+        );
+        assert!(
+            self.generation == tape.generation,
+            "tapegrad: these gradients were computed before the tape was cleared; \
+             run backward again on the new recording"
+        );
+    }
+}
+
+impl Drop for Gradients {
+    fn drop(&mut self) {
+        record::give_gradients(std::mem::take(&mut self.values));
+    }
+}
+
+static ZERO: f64 = 0.0;
+
+impl Index<Value<'_>> for Gradients {
+    type Output = f64;
+
+    #[inline]
+    #[track_caller]
+    fn index(&self, value: Value<'_>) -> &f64 {
+        self.check_tape(value.tape);
+        self.as_slice().get(value.index as usize).unwrap_or(&ZERO)
+    }
+}

@@ -1,0 +1,208 @@
+//! Appending nodes to a recording, and handing a dropped tape's buffers to the next one.
+//!
+//! A node's index is its position in creation order. Elementary ops (one or two inputs) are
+//! [`Node`]s in one array: the inputs' gradient slots and the local partials, computed when the
+//! op runs, so recording one is one append. Everything else (runs of leaves, n-ary sums and
+//! dots, fused layers and losses) is a [fused run](super::fused) that takes a range of indices
+//! and no `Node`.
+
+use super::fused::{Affine, Fused};
+use super::trace::{Op, Trace};
+use std::cell::RefCell;
+
+/// The gradient slot that padding edges point at; node `i`'s gradient is slot `i + 1`.
+pub(crate) const SINK: u32 = 0;
+
+/// An elementary op: `grad[inputs[k]] += partials[k] * grad[self]`, with `inputs` as gradient
+/// slots (node index + 1). A one-input op's second edge points at [`SINK`] with partial 0.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Node {
+    pub(crate) inputs: [u32; 2],
+    pub(crate) partials: [f64; 2],
+}
+
+/// The recorded graph, in creation order.
+#[derive(Debug, Default)]
+pub(crate) struct Records {
+    /// Number of nodes (elementary and fused).
+    pub(crate) len: u32,
+    pub(crate) nodes: Vec<Node>,
+    pub(crate) fused: Fused,
+    pub(crate) trace: Option<Trace>,
+}
+
+impl Records {
+    /// Takes the index of the next `n` nodes.
+    #[inline]
+    fn claim(&mut self, n: u32) -> u32 {
+        let first = self.len;
+        self.len = match first.checked_add(n) {
+            Some(end) if end < u32::MAX => end,
+            _ => panic!("tapegrad: tape is full (at most 2^32 - 2 nodes)"),
+        };
+        first
+    }
+
+    /// Appends an elementary op on the nodes `a` and `b` with partials `da` and `db`.
+    #[inline]
+    pub(crate) fn binary(
+        &mut self,
+        op: Op,
+        value: f64,
+        (a, da): (u32, f64),
+        (b, db): (u32, f64),
+    ) -> u32 {
+        let index = self.claim(1);
+        let node = Node {
+            inputs: [a + 1, b + 1],
+            partials: [da, db],
+        };
+        self.nodes.push(node);
+        if let Some(trace) = &mut self.trace {
+            trace.push(op, value);
+        }
+        index
+    }
+
+    /// Appends an elementary op on the node `a` with partial `da`.
+    #[inline]
+    pub(crate) fn unary(&mut self, op: Op, value: f64, (a, da): (u32, f64)) -> u32 {
+        let index = self.claim(1);
+        let node = Node {
+            inputs: [a + 1, SINK],
+            partials: [da, 0.0],
+        };
+        self.nodes.push(node);
+        if let Some(trace) = &mut self.trace {
+            trace.push(op, value);
+        }
+        index
+    }
+
+    /// Appends `values.len()` leaves; returns the first one's index.
+    pub(crate) fn leaves(&mut self, op: Op, values: &[f64]) -> u32 {
+        let first = self.claim(values.len() as u32);
+        self.fused
+            .leaves(first, values.len() as u32, self.nodes.len());
+        if let Some(trace) = &mut self.trace {
+            trace.ops.extend(std::iter::repeat_n(op, values.len()));
+            trace.values.extend_from_slice(values);
+        }
+        first
+    }
+
+    /// Appends leaves whose values are also stored for the fused rules that read them (a
+    /// layer's weights); returns the first leaf and where the values are.
+    pub(crate) fn kept_leaves(&mut self, values: &[f64]) -> (u32, u32) {
+        let first = self.leaves(Op::Leaf, values);
+        (first, self.fused.keep(values))
+    }
+
+    /// Appends a dense layer's outputs `a` as one fused run (see [`Fused::affine`]).
+    pub(crate) fn dense(
+        &mut self,
+        layer: Affine,
+        nodes: Option<&[u32]>,
+        x: &[f64],
+        a: &[f64],
+        d: &[f64],
+    ) -> u32 {
+        self.fused_run(Op::Dense, a, |f, _| f.affine(layer, nodes, x, d))
+    }
+
+    /// Appends a fused run of `values.len()` outputs (see [`Fused`]); `add_rule` stores its rule.
+    pub(crate) fn fused_run(
+        &mut self,
+        op: Op,
+        values: &[f64],
+        add_rule: impl FnOnce(&mut Fused, u32),
+    ) -> u32 {
+        let first = self.claim(values.len() as u32);
+        self.fused
+            .begin(first, values.len() as u32, self.nodes.len());
+        add_rule(&mut self.fused, first);
+        if let Some(trace) = &mut self.trace {
+            trace.ops.extend(std::iter::repeat_n(op, values.len()));
+            trace.values.extend_from_slice(values);
+        }
+        first
+    }
+
+    /// Appends one edge of the n-ary node that [`Records::finish`] closes.
+    #[inline]
+    pub(crate) fn edge(&mut self, input: u32, partial: f64) {
+        self.fused.edge(input, partial);
+    }
+
+    /// Closes the n-ary node whose edges were just appended with [`Records::edge`].
+    pub(crate) fn finish(&mut self, op: Op, value: f64) -> u32 {
+        self.fused_run(op, &[value], |f, _| f.close_edges())
+    }
+
+    /// Forgets every node, keeping the memory.
+    pub(crate) fn clear(&mut self) {
+        self.len = 0;
+        self.nodes.clear();
+        self.fused.clear();
+        if let Some(trace) = &mut self.trace {
+            trace.clear();
+        }
+    }
+
+    /// Bytes allocated.
+    pub(crate) fn capacity_bytes(&self) -> usize {
+        let trace = self.trace.as_ref().map_or(0, |t| {
+            t.ops.capacity() * size_of::<Op>() + t.values.capacity() * 8
+        });
+        self.nodes.capacity() * size_of::<Node>() + self.fused.capacity_bytes() + trace
+    }
+}
+
+/// The most buffers a thread keeps for later tapes and gradients, of each kind.
+const SPARE_COUNT: usize = 4;
+/// The largest buffer (in bytes) a thread keeps; a bigger one is freed when dropped.
+const SPARE_BYTES: usize = 64 << 20;
+
+thread_local! {
+    static SPARE_RECORDS: RefCell<Vec<Records>> = const { RefCell::new(Vec::new()) };
+    static SPARE_GRADIENTS: RefCell<Vec<Vec<f64>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Empty records, reusing a dropped tape's buffers when this thread has some.
+pub(crate) fn take_records() -> Records {
+    let spare = SPARE_RECORDS.try_with(|s| s.borrow_mut().pop());
+    spare.ok().flatten().unwrap_or_default()
+}
+
+/// Keeps `records`' buffers for this thread's next tape, within the bounds above.
+pub(crate) fn give_records(mut records: Records) {
+    if records.capacity_bytes() <= SPARE_BYTES {
+        records.clear();
+        records.trace = None;
+        let _ = SPARE_RECORDS.try_with(|s| {
+            let mut s = s.borrow_mut();
+            if s.len() < SPARE_COUNT {
+                s.push(records);
+            }
+        });
+    }
+}
+
+/// An empty gradient buffer, reusing a dropped one's memory when this thread has some.
+pub(crate) fn take_gradients() -> Vec<f64> {
+    let spare = SPARE_GRADIENTS.try_with(|s| s.borrow_mut().pop());
+    spare.ok().flatten().unwrap_or_default()
+}
+
+/// Keeps a gradient buffer for this thread's next [`Gradients`](super::Gradients).
+pub(crate) fn give_gradients(mut values: Vec<f64>) {
+    if values.capacity() > 0 && values.capacity() * 8 <= SPARE_BYTES {
+        values.clear();
+        let _ = SPARE_GRADIENTS.try_with(|s| {
+            let mut s = s.borrow_mut();
+            if s.len() < SPARE_COUNT {
+                s.push(values);
+            }
+        });
+    }
+}

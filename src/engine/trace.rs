@@ -1,0 +1,212 @@
+//! What a [traced](Tape::traced) tape keeps for inspection: each node's op, forward value and
+//! name. Tracing changes nothing else: the same nodes are recorded and the same gradients come
+//! out.
+
+use super::{Tape, Value};
+use std::collections::BTreeMap;
+
+/// What produced a node; kept only by a [traced](Tape::traced) tape, for inspection.
+///
+/// ```
+/// use tapegrad::{Op, Tape};
+/// let tape = Tape::traced();
+/// let y = tape.var(2.0).sigmoid();
+/// assert_eq!(tape.op(y), Some(Op::Sigmoid));
+/// assert_eq!(Op::Sigmoid.name(), "sigmoid");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Op {
+    /// An input: a variable or constant created with [`Tape::var`].
+    Leaf,
+    /// `a + b`, or a `Value` plus a constant.
+    Add,
+    /// `a - b`, or a `Value` minus a constant (or a constant minus a `Value`).
+    Sub,
+    /// `a * b`, or a `Value` times a constant.
+    Mul,
+    /// `a / b`, or a division with a constant on one side.
+    Div,
+    /// `-a`.
+    Neg,
+    /// [`Value::sigmoid`].
+    Sigmoid,
+    /// [`Value::tanh`].
+    Tanh,
+    /// [`Value::relu`].
+    Relu,
+    /// [`Value::exp`].
+    Exp,
+    /// [`Value::ln`].
+    Ln,
+    /// [`Value::powf`].
+    Powf,
+    /// [`Value::powi`].
+    Powi,
+    /// [`Value::sin`].
+    Sin,
+    /// [`Value::cos`].
+    Cos,
+    /// [`Value::sqrt`].
+    Sqrt,
+    /// [`Value::abs`].
+    Abs,
+    /// [`Value::square`].
+    Square,
+    /// [`Value::max`].
+    Max,
+    /// [`Value::min`].
+    Min,
+    /// [`Value::detach`]: a new leaf holding another node's value.
+    Detach,
+    /// A node recorded with [`Tape::custom`].
+    Custom,
+    /// [`Tape::sum`], or the [`Sum`](std::iter::Sum) of an iterator of values.
+    Sum,
+    /// [`Tape::dot`].
+    Dot,
+    /// One output of a fused dense layer, `act(W x + b)` (recorded by a bound model's forward
+    /// pass).
+    Dense,
+    /// A fused loss node such as [`mse`](crate::mse).
+    Loss,
+}
+
+impl Op {
+    /// The op's short lowercase name, as used in graph exports.
+    ///
+    /// ```
+    /// assert_eq!(tapegrad::Op::Add.name(), "add");
+    /// ```
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Op::Leaf => "leaf",
+            Op::Add => "add",
+            Op::Sub => "sub",
+            Op::Mul => "mul",
+            Op::Div => "div",
+            Op::Neg => "neg",
+            Op::Sigmoid => "sigmoid",
+            Op::Tanh => "tanh",
+            Op::Relu => "relu",
+            Op::Exp => "exp",
+            Op::Ln => "ln",
+            Op::Powf => "powf",
+            Op::Powi => "powi",
+            Op::Sin => "sin",
+            Op::Cos => "cos",
+            Op::Sqrt => "sqrt",
+            Op::Abs => "abs",
+            Op::Square => "square",
+            Op::Max => "max",
+            Op::Min => "min",
+            Op::Detach => "detach",
+            Op::Custom => "custom",
+            Op::Sum => "sum",
+            Op::Dot => "dot",
+            Op::Dense => "dense",
+            Op::Loss => "loss",
+        }
+    }
+}
+
+/// Each node's op and forward value, by node index, and the names given with [`Value::named`].
+#[derive(Debug, Default)]
+pub(crate) struct Trace {
+    pub(crate) ops: Vec<Op>,
+    pub(crate) values: Vec<f64>,
+    pub(crate) names: BTreeMap<u32, String>,
+}
+
+impl Trace {
+    #[inline]
+    pub(crate) fn push(&mut self, op: Op, value: f64) {
+        self.ops.push(op);
+        self.values.push(value);
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.ops.clear();
+        self.values.clear();
+        self.names.clear();
+    }
+}
+
+impl Tape {
+    /// The op that produced `value`, if this tape is [traced](Tape::traced).
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::traced();
+    /// let x = tape.var(1.0);
+    /// assert_eq!(tape.op(x.exp()), Some(tapegrad::Op::Exp));
+    /// ```
+    #[must_use]
+    #[track_caller]
+    pub fn op(&self, value: Value<'_>) -> Option<Op> {
+        self.check_same(value.tape);
+        self.op_at(value.index as usize)
+    }
+
+    /// The op of node `index`, if this tape is traced and the node exists.
+    pub(crate) fn op_at(&self, index: usize) -> Option<Op> {
+        let r = self.records.borrow();
+        r.trace.as_ref().and_then(|t| t.ops.get(index).copied())
+    }
+
+    /// The forward value of node `index`, if this tape is [traced](Tape::traced) and the node
+    /// exists.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::traced();
+    /// let y = tape.var(2.0).powi(3);
+    /// assert_eq!(tape.value_of(y.index()), Some(8.0));
+    /// ```
+    #[must_use]
+    pub fn value_of(&self, index: usize) -> Option<f64> {
+        let r = self.records.borrow();
+        r.trace.as_ref().and_then(|t| t.values.get(index).copied())
+    }
+
+    /// Whether this tape keeps each node's op, value and name ([`Tape::traced`]).
+    #[must_use]
+    pub fn is_traced(&self) -> bool {
+        self.records.borrow().trace.is_some()
+    }
+
+    /// The name given to node `index` with [`Value::named`], if any (only a
+    /// [traced](Tape::traced) tape keeps names).
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::traced();
+    /// let w = tape.var(0.5).named("w1");
+    /// assert_eq!(tape.name_of(w.index()).as_deref(), Some("w1"));
+    /// ```
+    #[must_use]
+    pub fn name_of(&self, index: usize) -> Option<String> {
+        let r = self.records.borrow();
+        let index = u32::try_from(index).ok()?;
+        r.trace.as_ref().and_then(|t| t.names.get(&index).cloned())
+    }
+}
+
+impl<'t> Value<'t> {
+    /// Gives this node a name for [graph exports](crate::Dot) and returns the value unchanged,
+    /// so it chains: `tape.var(0.5).named("w1")`. Naming a node again replaces its name.
+    ///
+    /// Names are part of the trace: a tape made with [`Tape::new`] does not keep them (the call
+    /// does nothing there), one made with [`Tape::traced`] does, until [`Tape::clear`].
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::traced();
+    /// let w = tape.var(0.5).named("w1");
+    /// assert_eq!(w.value(), 0.5);
+    /// assert_eq!(tape.name_of(w.index()).as_deref(), Some("w1"));
+    /// ```
+    pub fn named(self, name: impl Into<String>) -> Value<'t> {
+        if let Some(trace) = &mut self.tape.records.borrow_mut().trace {
+            trace.names.insert(self.index, name.into());
+        }
+        self
+    }
+}

@@ -1,0 +1,223 @@
+use super::dense::{check_input, record_stack, Leaves, Scratch, Shape};
+use crate::engine::ops::Operand;
+use crate::engine::{Gradients, Tape, Value};
+use crate::error::Result;
+use std::fmt;
+
+/// A model's parameters bound onto a tape as leaves, ready for recorded forward passes.
+///
+/// Made by [`Neuron::bind`](crate::Neuron::bind), [`Layer::bind`](crate::Layer::bind) or [`Mlp::bind`](crate::Mlp::bind). Bind once per step; a mini-batch
+/// calls [`Bound::forward`] once per sample on the same binding.
+///
+/// ```
+/// use tapegrad::{mse, Activation, Mlp, Tape};
+/// let model = Mlp::zeros(&[2, 3, 1], Activation::Tanh, Activation::Identity)?;
+/// let tape = Tape::new();
+/// let bound = model.bind(&tape);
+/// let out = bound.forward(&[0.5, -1.0])?;
+/// let loss = mse(&out, &[1.0])?;
+/// let grads = loss.backward();
+/// assert_eq!(bound.gradients(&grads).len(), model.parameter_count());
+/// # Ok::<(), tapegrad::Error>(())
+/// ```
+#[derive(Clone, Copy)]
+pub struct Bound<'t, 'm> {
+    tape: &'t Tape,
+    shapes: &'m [Shape],
+    params: &'m [f64],
+    leaves: Leaves,
+}
+
+impl<'t, 'm> Bound<'t, 'm> {
+    pub(crate) fn new(tape: &'t Tape, shapes: &'m [Shape], params: &'m [f64]) -> Self {
+        let (first, values_at) = tape.with_records(|r| r.kept_leaves(params));
+        Bound {
+            tape,
+            shapes,
+            params,
+            leaves: Leaves { first, values_at },
+        }
+    }
+
+    /// Records a forward pass on plain inputs (constants: they get no gradient).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InputSize`] if `x` does not have the model's input size.
+    ///
+    /// ```
+    /// use tapegrad::{Activation, Neuron, Tape};
+    /// let neuron = Neuron::new(vec![0.0, 1.0], 4.0, Activation::Sigmoid);
+    /// let tape = Tape::new();
+    /// let y = neuron.bind(&tape).forward(&[2.0, 3.0])?;
+    /// assert_eq!(y[0].value(), 0.9990889488055994);
+    /// # Ok::<(), tapegrad::Error>(())
+    /// ```
+    pub fn forward(&self, x: &[f64]) -> Result<Vec<Value<'t>>> {
+        // A per-thread scratch: a profile of per-sample `forward` calls (W2 in the workloads
+        // bench) showed four buffer allocations per call costing more than small layers'
+        // arithmetic. Only the returned `Vec` is allocated.
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+        }
+        SCRATCH.with(|s| {
+            let s = &mut s.borrow_mut();
+            self.record(None, x, s)?;
+            Ok(self.wrap(s))
+        })
+    }
+
+    /// Records a forward pass on recorded inputs, so gradients flow into them too.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InputSize`] if `x` does not have the model's input size.
+    ///
+    /// # Panics
+    ///
+    /// If an input is from another tape.
+    ///
+    /// ```
+    /// use tapegrad::{Activation, Neuron, Tape};
+    /// let neuron = Neuron::new(vec![2.0], 0.0, Activation::Identity);
+    /// let tape = Tape::new();
+    /// let x = tape.var(3.0);
+    /// let y = neuron.bind(&tape).forward_values(&[x])?;
+    /// assert_eq!(y[0].backward()[x], 2.0);
+    /// # Ok::<(), tapegrad::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn forward_values(&self, x: &[Value<'t>]) -> Result<Vec<Value<'t>>> {
+        let nodes: Vec<u32> = x
+            .iter()
+            .map(|v| {
+                self.tape.check_same(v.tape);
+                v.index
+            })
+            .collect();
+        let values: Vec<f64> = x.iter().map(|v| v.value).collect();
+        let mut s = Scratch::default();
+        self.record(Some(&nodes), &values, &mut s)?;
+        Ok(self.wrap(&s))
+    }
+
+    /// Records the same forward pass as [`Bound::forward`] (or [`Bound::forward_values`], for
+    /// recorded inputs) from public scalar ops, neuron by
+    /// neuron (`z = ((b + w0 x0) + w1 x1) + ...`, then the activation), instead of one fused
+    /// node per layer: the graph a learner draws by hand, for [graph exports](crate::Dot). The
+    /// values and gradients are the same bit for bit: each fused rule multiplies the same
+    /// numbers in the same order as the chain of scalar nodes, whose adds pass gradients on
+    /// times exactly 1.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InputSize`](crate::Error::InputSize) if `x` does not have the model's input size.
+    ///
+    /// ```
+    /// use tapegrad::{Activation, Mlp, Tape};
+    /// let net = Mlp::from_parameters(&[2, 1], Activation::Sigmoid, Activation::Sigmoid, &[0.0, 1.0, 4.0])?;
+    /// let tape = Tape::traced();
+    /// let bound = net.bind(&tape);
+    /// let fused = bound.forward(&[2.0, 3.0])?[0];
+    /// let unfused = bound.forward_unfused(&[2.0, 3.0])?[0];
+    /// assert_eq!(fused.value(), unfused.value());
+    /// assert_eq!(bound.gradients(&fused.backward()), bound.gradients(&unfused.backward()));
+    /// # Ok::<(), tapegrad::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn forward_unfused<X: Operand>(&self, x: &[X]) -> Result<Vec<Value<'t>>> {
+        check_input(self.shapes, x.len())?;
+        let params = self.parameters();
+        // w * x for a recorded input, w times a constant for a plain one.
+        let times = |w: Value<'t>, x: X| match x.node(self.tape) {
+            Some(node) => w * Value::new(self.tape, node, x.value()),
+            None => w * x.value(),
+        };
+        let mut layer_inputs: Vec<Value<'t>> = Vec::new();
+        let mut offset = 0;
+        for (l, shape) in self.shapes.iter().enumerate() {
+            let layer = &params[offset..offset + shape.parameter_count()];
+            let neuron = |row: &[Value<'t>]| {
+                let (weights, bias) = row.split_at(shape.inputs);
+                let mut z = bias[0];
+                for (k, &w) in weights.iter().enumerate() {
+                    z += if l == 0 {
+                        times(w, x[k])
+                    } else {
+                        w * layer_inputs[k]
+                    };
+                }
+                shape.activation.on(z)
+            };
+            let outputs = layer.chunks_exact(shape.inputs + 1).map(neuron).collect();
+            layer_inputs = outputs;
+            offset += layer.len();
+        }
+        Ok(layer_inputs)
+    }
+
+    /// Allocation-free forward pass for the training loop.
+    pub(crate) fn record(&self, nodes: Option<&[u32]>, x: &[f64], s: &mut Scratch) -> Result<()> {
+        self.tape
+            .with_records(|r| record_stack(r, self.shapes, self.params, self.leaves, nodes, x, s))
+    }
+
+    fn wrap(&self, s: &Scratch) -> Vec<Value<'t>> {
+        s.output_nodes()
+            .iter()
+            .zip(s.output_values())
+            .map(|(&i, &v)| Value::new(self.tape, i, v))
+            .collect()
+    }
+
+    /// The bound parameters as values, in [`parameters()`](crate::Mlp::parameters) order.
+    ///
+    /// ```
+    /// use tapegrad::{Activation, Neuron, Tape};
+    /// let neuron = Neuron::new(vec![0.5, -1.0], 2.0, Activation::Identity);
+    /// let tape = Tape::new();
+    /// let p = neuron.bind(&tape).parameters();
+    /// assert_eq!(p.iter().map(|v| v.value()).collect::<Vec<_>>(), [0.5, -1.0, 2.0]);
+    /// ```
+    #[must_use]
+    pub fn parameters(&self) -> Vec<Value<'t>> {
+        self.params
+            .iter()
+            .enumerate()
+            .map(|(k, &v)| Value::new(self.tape, self.leaves.first + k as u32, v))
+            .collect()
+    }
+
+    /// Every parameter's gradient, in [`parameters()`](crate::Mlp::parameters) order.
+    ///
+    /// # Panics
+    ///
+    /// If `grads` come from another tape or from before a [`Tape::clear`].
+    ///
+    /// ```
+    /// use tapegrad::{Activation, Neuron, Tape};
+    /// let neuron = Neuron::new(vec![0.5, -1.0], 2.0, Activation::Identity);
+    /// let tape = Tape::new();
+    /// let bound = neuron.bind(&tape);
+    /// let y = bound.forward(&[3.0, 4.0])?;
+    /// let grads = y[0].backward();
+    /// assert_eq!(bound.gradients(&grads), &[3.0, 4.0, 1.0]); // dy/dw = x, dy/db = 1
+    /// # Ok::<(), tapegrad::Error>(())
+    /// ```
+    #[must_use]
+    #[track_caller]
+    pub fn gradients<'g>(&self, grads: &'g Gradients) -> &'g [f64] {
+        grads.check_tape(self.tape);
+        let first = self.leaves.first as usize;
+        &grads.as_slice()[first..first + self.params.len()]
+    }
+}
+
+impl fmt::Debug for Bound<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Bound")
+            .field("first", &self.leaves.first)
+            .field("parameters", &self.params.len())
+            .finish()
+    }
+}
