@@ -14,9 +14,11 @@ rustup target add wasm32-unknown-unknown
 if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $version" ]; then
     # The CLI must match the crate exactly (it checks the schema version embedded in the wasm).
     # --locked first, for the dependency versions the release was tested with; if the registry
-    # cannot serve one of those exact versions, let cargo resolve compatible ones.
-    cargo install --locked wasm-bindgen-cli --version "$version" \
-        || cargo install wasm-bindgen-cli --version "$version"
+    # cannot serve one of those exact versions, let cargo resolve compatible ones. --debug: it
+    # compiles without optimisation (16 minutes on a busy two-core machine where the release
+    # build took 20) and writes the same bytes for this small module in under a second.
+    cargo install --debug --locked wasm-bindgen-cli --version "$version" \
+        || cargo install --debug wasm-bindgen-cli --version "$version"
 fi
 
 cargo build -p tapegrad-playground --release --target wasm32-unknown-unknown

@@ -18,7 +18,6 @@ pub mod seed;
 
 /// SplitMix64 and the moons data, shared with `examples/moons.rs` so that the page's default
 /// run is the example's.
-#[allow(dead_code)]
 #[path = "../../examples/shared/splitmix.rs"]
 pub mod splitmix;
 
@@ -208,7 +207,6 @@ impl MoonsLab {
     }
 
     /// Scores on an `nx` by `ny` grid over `[x0, x1] x [y0, y1]`, top row first.
-    #[allow(clippy::too_many_arguments)] // a rectangle and a resolution, as JavaScript passes them
     pub fn grid(
         &self,
         x0: f64,
