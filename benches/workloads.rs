@@ -14,7 +14,7 @@
 mod common;
 
 use common::data::*;
-use common::{by_hand, with_tape, Outcome, Workload};
+use common::{by_hand, micrograd_style, with_tape, Outcome, Workload};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 use tapegrad::{Gradients, Tape, Value};
@@ -24,6 +24,25 @@ fn main() {
     let check_only = args.iter().any(|a| a == "--check");
     let quick = args.iter().any(|a| a == "--quick");
     // `cargo bench` passes `--bench`; anything else we ignore.
+    if let Some(k) = args.iter().position(|a| a == "--micrograd") {
+        // For callgrind: N iterations of micrograd's README expression, `cleared` (one tape,
+        // cleared each time, backward_into one buffer) or `new` (Tape::new and y.backward()).
+        let reps: usize = args.get(k + 2).and_then(|r| r.parse().ok()).unwrap_or(1);
+        let new = args.get(k + 1).is_some_and(|m| m == "new");
+        let (mut tape, mut grads) = (Tape::new(), Gradients::new());
+        let mut sum = 0.0;
+        for _ in 0..reps {
+            let (g, ..) = if new {
+                micrograd_style::micrograd_expression_new_tape()
+            } else {
+                tape.clear();
+                micrograd_style::micrograd_expression(&tape, &mut grads)
+            };
+            sum += black_box(g);
+        }
+        println!("{reps} iterations, sum {sum}");
+        return;
+    }
     if let Some(k) = args.iter().position(|a| a == "--profile") {
         // For perf / callgrind: run one implementation, untimed, e.g. `--profile w3-tape`.
         let reps = args.get(k + 2).and_then(|r| r.parse().ok()).unwrap_or(1);
@@ -65,12 +84,14 @@ fn profile(which: &str) {
         "w4-hand" => by_hand::Wide3::new(W4_BATCH).train(),
         "w4-x1" => with_tape::W4Parallel::new(1).train(),
         "w4-x2" => with_tape::W4Parallel::new(2).train(),
+        "w3-naive-new" => micrograd_style::W3Naive::new(true).train(),
+        "w3-naive-reused" => micrograd_style::W3Naive::new(false).train(),
         "graph" => {
             let (mut tape, mut grads) = (Tape::new(), Gradients::new());
             random_graph(&mut tape, 1_000_000, 1, &mut grads);
         }
         _ => {
-            eprintln!("--profile takes w1..w4-tape, w1..w4-hand, w4-x1 or w4-x2");
+            eprintln!("--profile takes w1..w4-tape, w1..w4-hand, w4-x1, w4-x2, w3-naive-new or w3-naive-reused");
             std::process::exit(2);
         }
     }
@@ -173,6 +194,42 @@ fn check() -> bool {
         W3_MSE,
         Some(W3_ACCURACY),
     );
+
+    for new_tape in [true, false] {
+        let mut n3 = micrograd_style::W3Naive::new(new_tape);
+        n3.train();
+        let name = format!("W3 micrograd-style (new tape per sample: {new_tape})");
+        check_outcome(&mut c, &name, &n3.outcome(), W3_MSE, Some(W3_ACCURACY));
+    }
+    // micrograd's README prints g = 24.7041, dg/da = 138.8338, dg/db = 645.5773.
+    let (mut tape, mut grads) = (Tape::new(), Gradients::new());
+    for (name, (g, da, db)) in [
+        (
+            "cleared tape",
+            micrograd_style::micrograd_expression(&tape, &mut grads),
+        ),
+        ("new tape", micrograd_style::micrograd_expression_new_tape()),
+    ] {
+        c.close(
+            &format!("micrograd expression g ({name})"),
+            g,
+            24.7041,
+            5e-5 / 24.7041,
+        );
+        c.close(
+            &format!("micrograd expression dg/da ({name})"),
+            da,
+            138.8338,
+            5e-5 / 138.8338,
+        );
+        c.close(
+            &format!("micrograd expression dg/db ({name})"),
+            db,
+            645.5773,
+            5e-5 / 645.5773,
+        );
+    }
+    tape.clear();
 
     let mut h4 = by_hand::Wide3::new(W4_BATCH);
     h4.train();
@@ -443,6 +500,34 @@ fn timing_table(budget: Duration) {
         canon: 6878,
         stats,
     });
+
+    // W3 written micrograd-style (the general path): a new tape per sample, or one reused.
+    for (name, new_tape) in [
+        ("W3 naive (new tape)", true),
+        ("W3 naive (reused tape)", false),
+    ] {
+        let (mut t, mut h) = (
+            micrograd_style::W3Naive::new(new_tape),
+            by_hand::Wide3::new(1),
+        );
+        let (tt, th, ratio, n) = time_pair(budget, &mut t, &mut h);
+        let per = (W3_EPOCHS * 256) as f64;
+        let tape = Tape::new();
+        t.step(&tape, 0);
+        let stats = TapeStats::of(&tape);
+        print_row(&Row {
+            name,
+            unit: "sample",
+            tape: tt / per,
+            hand: th / per,
+            ratio,
+            pairs: n,
+            nodes: stats.nodes,
+            edges: stats.edges,
+            canon: 6878,
+            stats,
+        });
+    }
 
     // W4: per mini-batch step of 32 samples.
     let steps = (W4_EPOCHS * 256 / W4_BATCH) as f64;

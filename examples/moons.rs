@@ -98,12 +98,7 @@ pub fn train(
             on_step(k, total.value(), correct as f64 / labels.len() as f64);
             let grads = total.backward();
             let dl_dp = bound.gradients(&grads);
-            let update = sgd.step(model.parameters_mut(), dl_dp);
-            update.map_err(|parameter| tapegrad::Error::NonFiniteUpdate {
-                epoch: k,
-                sample: 0,
-                parameter,
-            })?;
+            sgd.step(model.parameters_mut(), dl_dp)?;
         }
         tape.clear(); // keep the memory for the next step
     }

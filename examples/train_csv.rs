@@ -6,10 +6,15 @@
 //!
 //! The file needs a header row; lines starting with `#` are comments. Every column but the
 //! target is a numeric feature. A target with exactly two distinct values (numbers or text)
-//! makes a binary classifier (binary cross-entropy on logits); a numeric target with more values
-//! makes a regressor (MSE). Features are standardised with the training rows' mean and standard
-//! deviation, a validation split is held out, progress and final metrics are printed, and
-//! nothing is written to disk. Bad input gets a message naming the file, line and column.
+//! makes a binary classifier (binary cross-entropy on one logit); a text target with more
+//! values makes a multi-class classifier (softmax cross-entropy, one logit per class); a
+//! numeric target with more values makes a regressor (MSE), or with `--classify` a multi-class
+//! classifier of its distinct values. Features are standardised with the training rows' mean
+//! and standard deviation, a validation split is held out (the model ends at the epoch with the
+//! lowest validation loss), progress and final metrics are printed, and with `--save PATH` the
+//! model is written as a safetensors file (`cargo run --example predict -- PATH ...` reads it;
+//! it takes the standardised features, whose statistics are printed). Bad input gets a message
+//! naming the file, line and column.
 
 #[path = "shared/csv_data.rs"]
 mod csv_data;
@@ -19,7 +24,7 @@ use rand::{rngs::StdRng, seq::SliceRandom, SeedableRng};
 use tapegrad::{Activation, Adam, Dataset, Loss, Mlp, TrainConfig, Trainer};
 
 const USAGE: &str = "usage: train_csv FILE.csv --target COLUMN [--hidden 8,8] [--epochs 500] \
-[--lr 0.01] [--batch-size 8] [--validation 0.25] [--seed 1]";
+[--lr 0.01] [--batch-size 8] [--validation 0.25] [--seed 1] [--classify] [--save MODEL.safetensors]";
 
 /// The command line.
 #[derive(Debug)]
@@ -32,6 +37,8 @@ struct Args {
     batch_size: usize,
     validation: f64,
     seed: u64,
+    classify: bool,
+    save: Option<std::path::PathBuf>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -46,6 +53,8 @@ fn parse_args() -> Result<Args, String> {
         batch_size: 8,
         validation: 0.25,
         seed: 1,
+        classify: false,
+        save: None,
     };
     fn value<T: std::str::FromStr>(flag: &str, v: Option<String>) -> Result<T, String> {
         let v = v.ok_or_else(|| format!("{flag} needs a value"))?;
@@ -70,6 +79,8 @@ fn parse_args() -> Result<Args, String> {
             "--batch-size" => parsed.batch_size = value("--batch-size", args.next())?,
             "--validation" => parsed.validation = value("--validation", args.next())?,
             "--seed" => parsed.seed = value("--seed", args.next())?,
+            "--classify" => parsed.classify = true,
+            "--save" => parsed.save = Some(value::<String>("--save", args.next())?.into()),
             flag if flag.starts_with('-') => return Err(format!("unknown option {flag}\n{USAGE}")),
             path if file.is_none() => file = Some(path.into()),
             extra => return Err(format!("unexpected argument {extra:?}\n{USAGE}")),
@@ -103,33 +114,44 @@ fn metrics(
     target_scale: f64,
 ) -> tapegrad::Result<(f64, f64)> {
     let l = model.loss(data, loss)?;
-    let second = if loss.is_classification() {
-        let mut correct = 0;
-        for i in 0..data.len() {
-            let out = model.predict(data.input(i))?[0];
-            correct += usize::from(loss.is_correct(out, data.target(i)[0]) == Some(true));
-        }
-        correct as f64 / data.len() as f64
-    } else {
-        l.sqrt() * target_scale
+    let second = match model.accuracy(data, loss)? {
+        Some(accuracy) => accuracy,
+        None => l.sqrt() * target_scale,
     };
     Ok((l, second))
 }
 
 fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
-    let table: Table = csv_data::load(&args.file, &args.target)?;
-    let n = table.rows.len();
-    let classify = matches!(table.task, Task::Classify { .. });
-    match &table.task {
-        Task::Classify { classes } => println!(
-            "{n} rows, features {:?}; target {:?} has two values: classifier, {:?} -> 0, {:?} -> 1",
-            table.features, table.target, classes[0], classes[1]
-        ),
-        Task::Regress => println!(
-            "{n} rows, features {:?}; target {:?} is numeric: regressor",
-            table.features, table.target
-        ),
+    let mut table: Table = csv_data::load(&args.file, &args.target)?;
+    if args.classify {
+        table = table.into_classes()?;
     }
+    let n = table.rows.len();
+    let classes = match &table.task {
+        Task::Classify { classes } => {
+            let names: Vec<String> = classes
+                .iter()
+                .enumerate()
+                .map(|(k, c)| format!("{c:?} -> {k}"))
+                .collect();
+            println!(
+                "{n} rows, features {:?}; target {:?} has {} classes: classifier, {}",
+                table.features,
+                table.target,
+                classes.len(),
+                names.join(", ")
+            );
+            classes.len()
+        }
+        Task::Regress => {
+            println!(
+                "{n} rows, features {:?}; target {:?} is numeric: regressor",
+                table.features, table.target
+            );
+            0
+        }
+    };
+    let classify = classes > 0;
 
     // Hold out a random validation split (reproducible with --seed).
     let mut rng = StdRng::seed_from_u64(args.seed);
@@ -164,6 +186,8 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
                     .collect()
             })
             .collect();
+        // A class index for a classifier (0 / 1 for the binary one), the standardised value
+        // for a regressor.
         let targets: Vec<[f64; 1]> = idx
             .iter()
             .map(|&i| [(table.targets[i] - t_mean) / t_std])
@@ -178,22 +202,28 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     };
     println!("training on {} rows, validating on {n_val}", train.len());
 
-    let mut sizes = vec![table.features.len()];
-    sizes.extend(&args.hidden);
-    sizes.push(1);
-    let mut model = Mlp::random(&sizes, Activation::Tanh, Activation::Identity, &mut rng)?;
-    let loss = if classify {
-        Loss::BceWithLogits
-    } else {
-        Loss::Mse
+    let (outputs, loss) = match classes {
+        0 => (1, Loss::Mse),
+        2 => (1, Loss::BceWithLogits),
+        k => (k, Loss::CrossEntropy),
     };
+    let mut builder = Mlp::builder(table.features.len());
+    for &h in &args.hidden {
+        builder = builder.dense(h, Activation::Tanh);
+    }
+    let mut model = builder
+        .dense(outputs, Activation::Identity)
+        .random(&mut rng)?;
     let config = TrainConfig::default()
         .epochs(args.epochs)
         .batch_size(args.batch_size)
-        .loss(loss);
+        .loss(loss)
+        .restore_best(val.is_some())
+        .progress(true);
     let mut optimizer = Adam::new(args.lr)?;
     println!(
-        "network {sizes:?} (tanh hidden, linear output), {} parameters; {:?}, Adam lr {}, batch {}",
+        "network {:?} (tanh hidden, linear output), {} parameters; {:?}, Adam lr {}, batch {}",
+        model.sizes(),
         model.parameter_count(),
         loss,
         args.lr,
@@ -209,26 +239,30 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     let every = (args.epochs / 10).max(1);
-    let mut failure = None;
-    Trainer::new(config)?.fit_shuffled(&mut model, &mut optimizer, &train, &mut rng, |r| {
+    let mut trainer = Trainer::new(config)?;
+    if let Some(val) = &val {
+        trainer = trainer.with_validation(val.clone());
+    }
+    let summary = trainer.fit_shuffled(&mut model, &mut optimizer, &train, &mut rng, |r| {
         if r.epoch % every == 0 || r.epoch + 1 == args.epochs {
             let mut line = format!("epoch {:4}: train loss {:.4}", r.epoch, r.loss);
             if let Some(acc) = r.accuracy {
                 line += &format!(" accuracy {}", show(acc));
             }
-            if let Some(val) = &val {
-                match metrics(r.model, val, loss, t_std) {
-                    Ok((l, m)) => {
-                        line += &format!(" | validation loss {l:.4} {second_name} {}", show(m))
-                    }
-                    Err(e) => failure = Some(e),
-                }
+            if let Some(v) = r.validation {
+                // The RMSE in target units for a regressor, from the standardised MSE.
+                let second = v.accuracy.unwrap_or(v.loss.sqrt() * t_std);
+                line += &format!(
+                    " | validation loss {:.4} {second_name} {}",
+                    v.loss,
+                    show(second)
+                );
             }
             println!("{line}");
         }
     })?;
-    if let Some(e) = failure {
-        return Err(e.into());
+    if let Some((epoch, _)) = summary.best {
+        println!("kept the parameters of epoch {epoch}, the lowest validation loss");
     }
 
     let (l, m) = metrics(&model, &train, loss, t_std)?;
@@ -236,6 +270,16 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     if let Some(val) = &val {
         let (l, m) = metrics(&model, val, loss, t_std)?;
         println!("final: validation loss {l:.4} {second_name} {}", show(m));
+    }
+    if let Some(path) = &args.save {
+        model.save(path)?;
+        println!(
+            "saved the model to {}; it takes standardised features:",
+            path.display()
+        );
+        for (name, (m, s)) in table.features.iter().zip(&stats) {
+            println!("  {name}: subtract {m}, then divide by {s}");
+        }
     }
     Ok(())
 }

@@ -96,6 +96,21 @@ pub enum Error {
         requirement: &'static str,
     },
 
+    /// A cross-entropy target row is not a single class index below the number of outputs.
+    #[error(
+        "sample {sample} has targets {found}, but cross-entropy over {classes} outputs needs \
+         one target: the class index, a whole number from 0 to {last}",
+        last = .classes.saturating_sub(1)
+    )]
+    ClassTarget {
+        /// Index of the offending sample (0 for a single loss call).
+        sample: usize,
+        /// The target row as written, e.g. `"[10]"` or `"[0, 1, 0]"` (long rows shortened).
+        found: String,
+        /// Number of outputs (classes).
+        classes: usize,
+    },
+
     /// A dataset (or a loss's batch) has no samples.
     #[error("dataset is empty")]
     EmptyDataset,
@@ -159,6 +174,27 @@ pub enum Error {
         /// Index of the parameter, in `parameters()` order.
         parameter: usize,
     },
+
+    /// An optimizer step would make a parameter NaN or infinite; nothing was changed.
+    #[error("parameter {parameter} would become non-finite; the step was not applied")]
+    NonFiniteParameter {
+        /// Index of the first such parameter, in `parameters()` order.
+        parameter: usize,
+    },
+
+    /// An optimizer step was given a different number of gradients than parameters.
+    #[error("{gradients} gradients given for {parameters} parameters")]
+    GradientCount {
+        /// Number of parameters.
+        parameters: usize,
+        /// Number of gradients.
+        gradients: usize,
+    },
+
+    /// [`TrainConfig::restore_best`](crate::TrainConfig::restore_best) was asked for without
+    /// validation data to judge by.
+    #[error("restoring the best parameters needs validation data (Trainer::with_validation)")]
+    NoValidation,
 
     /// A graph export needs each node's op and value, which only a [`Tape::traced`] tape keeps.
     ///

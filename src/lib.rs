@@ -103,11 +103,13 @@ pub use engine::{Gradients, Op, Tape, Value};
 pub use error::{Error, Result};
 pub use inspect::dot::Dot;
 pub use inspect::gradcheck as check;
-pub use nn::loss::{bce_with_logits, hinge, l2, mse, Loss};
-pub use nn::{Activation, Bound, Layer, Mlp, Neuron, ParamSlot};
+pub use nn::loss::{bce_with_logits, cross_entropy, hinge, l2, log_softmax, mse, softmax, Loss};
+pub use nn::{Activation, Bound, Layer, Mlp, MlpBuilder, Neuron, ParamSlot};
 pub use optim::{Adam, Optimizer, Schedule, Sgd};
 pub use train::parallel::BatchGradient;
-pub use train::{train, Dataset, EpochReport, TrainConfig, TrainSummary, Trainer};
+pub use train::{
+    train, Dataset, EpochControl, EpochReport, Metrics, TrainConfig, TrainSummary, Trainer,
+};
 
 /// The README's code blocks, compiled and run as doc tests.
 #[cfg(doctest)]

@@ -174,7 +174,7 @@
 //!     let loss = hinge(&scores, &labels)? + l2(&bound.parameters(), 1e-4)?;
 //!     let grads = loss.backward();
 //!     let dl_dp = bound.gradients(&grads);
-//!     sgd.step(model.parameters_mut(), dl_dp).expect("finite update");
+//!     sgd.step(model.parameters_mut(), dl_dp)?; // an error if an update would not be finite
 //!     tape.clear(); // reuse the memory next step
 //! }
 //! let correct = points.iter().zip(&labels)
@@ -183,3 +183,34 @@
 //! assert_eq!(correct, 40);
 //! # Ok::<(), tapegrad::Error>(())
 //! ```
+//!
+//! ## 7. More than two classes
+//!
+//! The seed's post ends by pointing at softmax: to tell more than two things apart, give the
+//! network one output per class (its *logits*), turn them into probabilities with
+//! [`softmax`](crate::softmax), and minimise the negative log-probability of the right class,
+//! the cross-entropy. [`cross_entropy`](crate::cross_entropy) does both as one node that cannot
+//! overflow, and [`Loss::CrossEntropy`](crate::Loss) trains on datasets whose target is the
+//! class index. [`Mlp::builder`](crate::Mlp::builder) gives each layer its own activation, so
+//! the output layer can stay linear:
+//!
+//! ```
+//! use rand::{rngs::StdRng, SeedableRng};
+//! use tapegrad::{Activation, Adam, Dataset, Loss, Mlp, TrainConfig, Trainer};
+//! // Three people types by (weight, height), made up: 0 small, 1 tall, 2 heavy.
+//! let data = Dataset::new(
+//!     &[[-2.0, -1.0], [-3.0, -2.0], [1.0, 6.0], [2.0, 5.0], [6.0, 0.0], [7.0, 1.0]],
+//!     &[[0.0], [0.0], [1.0], [1.0], [2.0], [2.0]],
+//! )?;
+//! let mut model = Mlp::builder(2)
+//!     .dense(4, Activation::Tanh)
+//!     .dense(3, Activation::Identity) // one logit per class
+//!     .random(&mut StdRng::seed_from_u64(3))?;
+//! let config = TrainConfig::default().epochs(200).loss(Loss::CrossEntropy);
+//! Trainer::new(config)?.fit(&mut model, &mut Adam::new(0.05)?, &data, |_| {})?;
+//! assert_eq!(model.classify(&[1.5, 5.5])?, 1); // tall
+//! assert_eq!(model.accuracy(&data, Loss::CrossEntropy)?, Some(1.0));
+//! # Ok::<(), tapegrad::Error>(())
+//! ```
+//!
+//! `examples/digits.rs` does this on real data: 1797 handwritten digits, 10 classes.

@@ -150,3 +150,73 @@ fn w4_mini_batch_step_does_not_allocate() {
     });
     assert_eq!(n, 0, "W4: 7 mini-batch steps allocated {n} times");
 }
+
+/// micrograd's README expression, recorded on `tape`, with `y.backward()`; returns dg/db.
+fn micrograd_step(tape: &tapegrad::Tape) -> f64 {
+    let a = tape.var(-4.0);
+    let b = tape.var(2.0);
+    let c = a + b;
+    let d = a * b + b.powi(3);
+    let c = c + (c + 1.0);
+    let c = c + (1.0 + c + (-a));
+    let d = d + (d * 2.0 + (b + a).relu());
+    let d = d + (3.0 * d + (b - a).relu());
+    let f = (c - d).powi(2);
+    let g = f / 2.0 + 10.0 / f;
+    g.backward()[b]
+}
+
+#[test]
+fn a_fresh_tape_per_step_does_not_allocate_once_warm() {
+    // The micrograd habit: `Tape::new()` and `y.backward()` every step. A dropped tape and a
+    // dropped `Gradients` give their buffers to the thread, and the next ones take them.
+    let warm = micrograd_step(&tapegrad::Tape::new());
+    assert!(
+        (warm - 645.5773).abs() < 5e-5,
+        "micrograd's README: 645.5773, got {warm}"
+    );
+    let n = allocations(|| {
+        for _ in 0..100 {
+            let tape = tapegrad::Tape::new();
+            assert_eq!(micrograd_step(&tape), warm);
+        }
+    });
+    assert_eq!(n, 0, "100 fresh tapes allocated {n} times");
+    // The same with a larger graph and a traced tape in between, which must not poison the
+    // buffers a plain tape takes (a traced tape's trace is its own).
+    let big = |tape: &tapegrad::Tape| {
+        let xs: [tapegrad::Value; 64] = std::array::from_fn(|k| tape.var(k as f64 / 64.0));
+        let y: tapegrad::Value = xs.iter().map(|&x| (x * x).tanh()).sum();
+        y.backward()[xs[0]]
+    };
+    let expected = big(&tapegrad::Tape::new());
+    let _ = big(&tapegrad::Tape::traced());
+    let n = allocations(|| {
+        for _ in 0..10 {
+            assert_eq!(big(&tapegrad::Tape::new()), expected);
+        }
+    });
+    assert_eq!(n, 0, "10 fresh tapes with n-ary sums allocated {n} times");
+}
+
+#[test]
+fn the_buffers_a_thread_keeps_are_bounded() {
+    // A tape bigger than the kept maximum (64 MiB) is freed when dropped: the next tape starts
+    // empty and has to allocate again.
+    std::thread::spawn(|| {
+        let huge = tapegrad::Tape::with_capacity(3_000_000, 0); // 3e6 x 24 bytes = 72 MB
+        assert!(huge.memory_bytes() > 64 << 20);
+        drop(huge);
+        let next = tapegrad::Tape::new();
+        assert_eq!(next.memory_bytes(), 0, "a 72 MB tape was kept");
+        let small = tapegrad::Tape::with_capacity(1_000, 0);
+        let bytes = small.memory_bytes();
+        drop(small);
+        drop(next);
+        // `small` and then `next` (empty) were given back; new tapes take the last one first.
+        let (first, second) = (tapegrad::Tape::new(), tapegrad::Tape::new());
+        assert_eq!((first.memory_bytes(), second.memory_bytes()), (0, bytes));
+    })
+    .join()
+    .unwrap();
+}

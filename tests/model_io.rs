@@ -681,3 +681,94 @@ fn we_read_a_model_that_python_wrote() {
     assert!(worst <= 1e-12, "{worst}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// NumPy recomputes softmax cross-entropy and its gradient by hand
+/// (tests/python/check_cross_entropy.py) for every sample of two small classifiers, one of
+/// them with large weights so that some samples' class is nearly certain, and for their mean
+/// over the batch as the trainer computes it; all must agree to 1e-12.
+#[test]
+fn python_with_numpy_recomputes_cross_entropy_gradients() {
+    use tapegrad::{cross_entropy, BatchGradient, Loss, Tape};
+    let Some(py) = python() else { return };
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/check_cross_entropy.py");
+    let dir = scratch_dir("python-ce");
+    let mut rng = StdRng::seed_from_u64(14);
+    let mut big =
+        Mlp::random(&[3, 6, 4], Activation::Tanh, Activation::Identity, &mut rng).unwrap();
+    for p in big.parameters_mut() {
+        *p *= 30.0;
+    }
+    let classifiers = [
+        Mlp::builder(4)
+            .dense(5, Activation::Sigmoid)
+            .dense(4, Activation::Relu)
+            .dense(3, Activation::Identity)
+            .random(&mut rng)
+            .unwrap(),
+        big,
+    ];
+    let text = |v: &[f64]| {
+        v.iter()
+            .map(|f| format!("{f:?}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    for (k, model) in classifiers.iter().enumerate() {
+        let path = dir.join(format!("classifier{k}.safetensors"));
+        model.save(&path).unwrap();
+        let xs = inputs(model, 20, 200 + k as u64);
+        let classes: Vec<usize> = (0..xs.len()).map(|i| i % model.output_size()).collect();
+        let mut cases = String::new();
+        for (x, &c) in xs.iter().zip(&classes) {
+            let tape = Tape::new();
+            let bound = model.bind(&tape);
+            let loss = cross_entropy(&bound.forward(x).unwrap(), c).unwrap();
+            let grads = loss.backward();
+            let g = bound.gradients(&grads);
+            cases.push_str(&format!(
+                "{} | {c} | {:?} | {}\n",
+                text(x),
+                loss.value(),
+                text(g)
+            ));
+        }
+        let targets: Vec<[f64; 1]> = classes.iter().map(|&c| [c as f64]).collect();
+        let data = Dataset::new(&xs, &targets).unwrap();
+        let mut g = vec![0.0; model.parameter_count()];
+        let loss = BatchGradient::new(2)
+            .unwrap()
+            .mean_gradient(model, &data, 0..data.len(), Loss::CrossEntropy, &mut g)
+            .unwrap();
+        cases.push_str(&format!("batch | {loss:?} | {}\n", text(&g)));
+        let cases_path = dir.join(format!("ce{k}.txt"));
+        std::fs::write(&cases_path, &cases).unwrap();
+        let run = |cases_path: &Path| {
+            Command::new(&py)
+                .arg(&script)
+                .arg(&path)
+                .arg(cases_path)
+                .output()
+                .unwrap()
+        };
+        let out = run(&cases_path);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        print!("{stdout}");
+        assert!(
+            out.status.success(),
+            "cross-entropy check failed for classifier {k}:\n{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.contains("max |numpy - tapegrad|"));
+        // The check can fail: one gradient off by 1e-10 is caught.
+        let first = cases.lines().next().unwrap();
+        let (head, grads) = first.rsplit_once(" | ").unwrap();
+        let mut g: Vec<f64> = grads.split(' ').map(|v| v.parse().unwrap()).collect();
+        g[0] += 1e-10;
+        let off_path = dir.join(format!("off{k}.txt"));
+        std::fs::write(&off_path, format!("{head} | {}\n", text(&g))).unwrap();
+        let out = run(&off_path);
+        assert!(!out.status.success(), "a 1e-10 error must fail the check");
+        assert!(String::from_utf8_lossy(&out.stdout).contains("MISMATCH"));
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}

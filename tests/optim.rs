@@ -133,10 +133,16 @@ fn a_closure_rate_that_is_not_usable_refuses_the_step() {
     let mut sgd = Sgd::with_schedule(Schedule::from_fn(|t| if t == 1 { f64::NAN } else { 0.1 }));
     let mut p = [1.0];
     sgd.step(&mut p, &[1.0]).unwrap();
-    assert_eq!(sgd.step(&mut p, &[1.0]), Err(0));
+    assert_eq!(
+        sgd.step(&mut p, &[1.0]),
+        Err(tapegrad::Error::NonFiniteParameter { parameter: 0 })
+    );
     assert_eq!((p, sgd.steps()), ([0.9], 1)); // nothing changed, the step not counted
     let mut adam = Adam::with_schedule(Schedule::from_fn(|_| -1.0));
-    assert_eq!(adam.step(&mut p, &[1.0]), Err(0));
+    assert_eq!(
+        adam.step(&mut p, &[1.0]),
+        Err(tapegrad::Error::NonFiniteParameter { parameter: 0 })
+    );
     assert_eq!(p, [0.9]);
 }
 
@@ -193,7 +199,10 @@ fn failing_step_changes_nothing(mut make: impl FnMut() -> Box<dyn Optimizer>, ba
     a.step(&mut p, &good[0]).unwrap();
     b.step(&mut q, &good[0]).unwrap();
     let before = p;
-    assert_eq!(a.step(&mut p, &bad), Err(1));
+    assert_eq!(
+        a.step(&mut p, &bad),
+        Err(tapegrad::Error::NonFiniteParameter { parameter: 1 })
+    );
     assert_eq!(p, before);
     for g in &good[1..] {
         a.step(&mut p, g).unwrap();

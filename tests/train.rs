@@ -49,8 +49,8 @@ fn seed_run_reproduces_workloads_w1() {
     let mut epochs = 0;
     train(
         &mut model,
-        &data,
         &mut Sgd::new(0.1).unwrap(),
+        &data,
         TrainConfig::default().epochs(1000).batch_size(1),
         |_| epochs += 1,
     )
@@ -125,8 +125,8 @@ fn epoch_callback_reports_every_epoch_and_the_loss_falls() {
     let mut reports = Vec::new();
     train(
         &mut model,
-        &data,
         &mut Sgd::new(0.1).unwrap(),
+        &data,
         TrainConfig::default().epochs(200),
         |r| reports.push((r.epoch, r.loss, r.model.loss(&data, Loss::Mse).unwrap())),
     )
@@ -150,8 +150,8 @@ fn same_seed_same_run_bit_for_bit() {
             Mlp::random(&[2, 3, 1], Activation::Tanh, Activation::Sigmoid, &mut rng).unwrap();
         train(
             &mut m,
-            &people(),
             &mut Sgd::new(0.1).unwrap(),
+            &people(),
             TrainConfig::default().epochs(50),
             |_| {},
         )
@@ -217,8 +217,8 @@ fn targets_and_outputs_of_different_lengths() {
     let mut model = w1_network();
     let err = train(
         &mut model,
-        &two_targets,
         &mut Sgd::new(0.1).unwrap(),
+        &two_targets,
         TrainConfig::default(),
         |_| {},
     )
@@ -348,8 +348,8 @@ fn non_finite_update_is_refused_and_names_the_parameter() {
     let before = model.clone();
     let err = train(
         &mut model,
-        &data,
         &mut Sgd::new(1e20).unwrap(),
+        &data,
         TrainConfig::default(),
         |_| {},
     )

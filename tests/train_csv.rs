@@ -1,4 +1,6 @@
-//! The CSV loading of `examples/train_csv.rs`: every bad input names the file, line and column.
+//! The CSV loading of `examples/train_csv.rs`: every bad input names the file, line and column;
+//! two values make a binary classifier, more text values a multi-class one, more numbers a
+//! regressor (or classes on request).
 
 #[allow(dead_code)]
 #[path = "../examples/shared/csv_data.rs"]
@@ -79,12 +81,39 @@ fn single_class_is_rejected() {
 }
 
 #[test]
-fn text_target_needs_exactly_two_classes() {
+fn text_target_with_more_classes_makes_a_multi_class_classifier() {
+    let t = parse("d.csv", "a,y\n1,cat\n2,dog\n3,cow\n4,cat\n".as_bytes(), "y").unwrap();
     assert_eq!(
-        error("a,y\n1,cat\n2,dog\n3,cow\n", "y"),
-        "data.csv, line 2, column 2 (\"y\"): \"cat\" is not a finite number; \
-         a text target must have exactly two classes, found 3"
+        t.task,
+        Task::Classify {
+            classes: vec!["cat".into(), "cow".into(), "dog".into()]
+        }
     );
+    assert_eq!(t.targets, [0.0, 2.0, 1.0, 0.0]); // class indices, in sorted order
+    let many: String = (0..=csv_data::MAX_CLASSES)
+        .map(|k| format!("{k},c{k}\n"))
+        .collect();
+    assert_eq!(
+        error(&format!("a,y\n{many}"), "y"),
+        "data.csv, column 2 (\"y\"): 101 distinct text values, too many to be classes (at most 100)"
+    );
+}
+
+#[test]
+fn numeric_targets_become_classes_on_request() {
+    let t = parse("d.csv", "a,y\n1,5\n2,7\n3,6.5\n4,5\n".as_bytes(), "y").unwrap();
+    assert_eq!(t.task, Task::Regress);
+    let t = t.into_classes().unwrap();
+    assert_eq!(t.targets, [0.0, 2.0, 1.0, 0.0]); // 5 -> 0, 6.5 -> 1, 7 -> 2
+    assert_eq!(
+        t.task,
+        Task::Classify {
+            classes: vec!["5".into(), "6.5".into(), "7".into()]
+        }
+    );
+    // A classifier's table is left as it is.
+    let two = parse("d.csv", "a,y\n1,5\n2,7\n".as_bytes(), "y").unwrap();
+    assert_eq!(two.clone().into_classes().unwrap(), two);
 }
 
 #[test]
@@ -125,7 +154,7 @@ fn two_values_make_a_classifier_more_make_a_regressor() {
     assert_eq!(
         t.task,
         Task::Classify {
-            classes: ["5".into(), "7".into()]
+            classes: vec!["5".into(), "7".into()]
         }
     );
     let t = parse("d.csv", "y,a\nM,1\nF,2\n".as_bytes(), "y").unwrap();

@@ -276,12 +276,15 @@ fn sgd_still_names_the_first_non_finite_parameter_and_changes_nothing() {
     let before = params;
     // 1e308 - 10 * (-1.7e308) overflows to +inf; so does parameter 3 (-inf); 4 is fine.
     let grads = [0.5, 0.5, -1.7e308, 1.7e308, 0.5];
-    assert_eq!(Sgd::new(10.0).unwrap().step(&mut params, &grads), Err(2));
+    assert_eq!(
+        Sgd::new(10.0).unwrap().step(&mut params, &grads),
+        Err(tapegrad::Error::NonFiniteParameter { parameter: 2 })
+    );
     assert_eq!(params, before);
     let mut nan = [1.0, 2.0, 3.0];
     assert_eq!(
         Sgd::new(0.1).unwrap().step(&mut nan, &[0.0, f64::NAN, 0.0]),
-        Err(1)
+        Err(tapegrad::Error::NonFiniteParameter { parameter: 1 })
     );
     assert_eq!(nan, [1.0, 2.0, 3.0]);
     let mut ok = [1.0, 2.0];

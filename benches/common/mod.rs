@@ -4,6 +4,7 @@
 
 pub mod by_hand;
 pub mod data;
+pub mod micrograd_style;
 // SplitMix64 and the moons data: the same file the moons example uses.
 #[path = "../../examples/shared/splitmix.rs"]
 pub mod splitmix;
@@ -38,7 +39,8 @@ workloads!(
     with_tape::W4Parallel,
     by_hand::W1,
     by_hand::W2,
-    by_hand::Wide3
+    by_hand::Wide3,
+    micrograd_style::W3Naive
 );
 
 /// What a finished training run reports.

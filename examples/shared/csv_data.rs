@@ -10,17 +10,18 @@ use std::path::Path;
 /// What the target column asks for.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Task {
-    /// Exactly two distinct target values: a binary classifier. `classes[1]` is class 1 (the
-    /// larger number, or the later text in sorted order).
+    /// Exactly two distinct target values, or text with more: a classifier. Class `k` is
+    /// `classes[k]`, in sorted order (numbers by value, text alphabetically); two classes make
+    /// a binary classifier, more a multi-class one.
     Classify {
-        /// The two classes as written in the file.
-        classes: [String; 2],
+        /// The classes as written in the file.
+        classes: Vec<String>,
     },
-    /// More than two distinct numbers: a regressor.
+    /// More than two distinct numbers: a regressor (see [`Table::into_classes`]).
     Regress,
 }
 
-/// A loaded table: feature rows and targets (0 / 1 for a classifier).
+/// A loaded table: feature rows and targets (the class index for a classifier).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Table {
     /// Names of the feature columns, in file order.
@@ -46,6 +47,35 @@ impl fmt::Display for LoadError {
 }
 
 impl std::error::Error for LoadError {}
+
+/// The most classes a numeric target may be turned into.
+pub const MAX_CLASSES: usize = 100;
+
+impl Table {
+    /// A regression table's numeric targets taken as classes instead (each distinct value one
+    /// class, in increasing order); a classifier's table as it is.
+    pub fn into_classes(mut self) -> Result<Table, LoadError> {
+        if let Task::Regress = self.task {
+            let mut values = self.targets.clone();
+            values.sort_by(|a, b| a.partial_cmp(b).expect("finite"));
+            values.dedup();
+            if values.len() > MAX_CLASSES {
+                return Err(LoadError(format!(
+                    "column {:?} has {} distinct values, too many to be classes (at most {MAX_CLASSES})",
+                    self.target,
+                    values.len()
+                )));
+            }
+            for t in &mut self.targets {
+                *t = values.partition_point(|v| v < t) as f64;
+            }
+            self.task = Task::Classify {
+                classes: values.iter().map(|v| v.to_string()).collect(),
+            };
+        }
+        Ok(self)
+    }
+}
 
 /// Reads the CSV file at `path` with `target` as the column to predict.
 pub fn load(path: &Path, target: &str) -> Result<Table, LoadError> {
@@ -147,37 +177,32 @@ pub fn parse(name: &str, mut reader: impl std::io::Read, target: &str) -> Result
             distinct[0]
         )));
     }
-    let (targets, task) = if distinct.len() == 2 {
-        let one = number(distinct[1]);
-        let targets = raw_targets
-            .iter()
-            .map(|(s, _)| {
-                let is_one = if numeric {
-                    number(s) == one
-                } else {
-                    s == distinct[1]
-                };
-                f64::from(u8::from(is_one))
-            })
-            .collect();
-        let classes = [distinct[0].to_string(), distinct[1].to_string()];
-        (targets, Task::Classify { classes })
-    } else if numeric {
+    let (targets, task) = if numeric && distinct.len() > 2 {
         let targets = raw_targets
             .iter()
             .map(|(s, _)| number(s).expect("numeric"))
             .collect();
         (targets, Task::Regress)
     } else {
-        let (cell, line) = raw_targets
+        if distinct.len() > MAX_CLASSES {
+            return Err(err(format!(
+                "{column}: {} distinct text values, too many to be classes (at most {MAX_CLASSES})",
+                distinct.len()
+            )));
+        }
+        let targets = raw_targets
             .iter()
-            .find(|(s, _)| number(s).is_none())
-            .expect("not numeric");
-        return Err(err(format!(
-            "line {line}, {column}: {}; a text target must have exactly two classes, found {}",
-            not_a_number(cell),
-            distinct.len()
-        )));
+            .map(|(s, _)| {
+                let k = if numeric {
+                    distinct.iter().position(|d| number(d) == number(s))
+                } else {
+                    distinct.iter().position(|d| d == s)
+                };
+                k.expect("every value is among the distinct ones") as f64
+            })
+            .collect();
+        let classes = distinct.iter().map(|d| d.to_string()).collect();
+        (targets, Task::Classify { classes })
     };
     let features = columns
         .iter()

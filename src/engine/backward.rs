@@ -5,6 +5,7 @@
 //! rule runs when the sweep reaches it. A node whose gradient is exactly 0 passes nothing back,
 //! so an infinite partial behind a closed `relu` does not turn into NaN.
 
+use super::fused::Rule;
 use super::record::Records;
 
 impl Records {
@@ -23,7 +24,7 @@ impl Records {
                 let n = (hi - lo).min((output + 1 - first) as usize);
                 self.sweep_nodes(lo, first, n, g);
             }
-            if run.first <= output {
+            if run.first <= output && !matches!(run.rule, Rule::Leaves) {
                 self.fused.backward(run, &mut g[1..]);
             }
             hi = lo;
@@ -36,11 +37,12 @@ impl Records {
     #[inline]
     fn sweep_nodes(&self, lo: usize, first: u32, n: usize, g: &mut [f64]) {
         let slots = first as usize + 1;
-        for (k, node) in self.nodes[lo..lo + n].iter().enumerate().rev() {
+        for k in (0..n).rev() {
             let gi = g[slots + k];
             if gi == 0.0 {
                 continue;
             }
+            let node = &self.nodes[lo + k];
             g[node.inputs[0] as usize] += node.partials[0] * gi;
             g[node.inputs[1] as usize] += node.partials[1] * gi;
         }

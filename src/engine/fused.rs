@@ -72,6 +72,8 @@ pub(crate) struct Fused {
     edge_partials: Vec<f64>,
     /// Where the edges of the n-ary node being recorded start.
     open: u32,
+    /// The node after the last run if that run is leaves (so the next leaf joins it), else 0.
+    leaves_end: u32,
     data: Vec<f64>,
     listed: Vec<u32>,
 }
@@ -79,17 +81,17 @@ pub(crate) struct Fused {
 impl Fused {
     /// Records leaves `first..first + count`, joining the previous run if it is leaves ending
     /// right there.
+    #[inline]
     pub(crate) fn leaves(&mut self, first: u32, count: u32, nodes_before: usize) {
-        if let Some(last) = self.runs.last_mut() {
-            if matches!(last.rule, Rule::Leaves) && last.first + last.count == first {
-                last.count += count;
-                return;
-            }
+        match self.runs.last_mut() {
+            Some(last) if first == self.leaves_end => last.count += count,
+            _ => self.begin(first, count, nodes_before),
         }
-        self.begin(first, count, nodes_before);
+        self.leaves_end = first + count;
     }
 
     /// Starts a run; its rule is leaves until one is set.
+    #[inline]
     pub(crate) fn begin(&mut self, first: u32, count: u32, nodes_before: usize) {
         let nodes_before = nodes_before as u32;
         self.runs.push(Run {
@@ -98,6 +100,7 @@ impl Fused {
             nodes_before,
             rule: Rule::Leaves,
         });
+        self.leaves_end = 0;
     }
 
     fn set_rule(&mut self, rule: Rule) {
@@ -279,6 +282,7 @@ impl Fused {
         self.edge_inputs.clear();
         self.edge_partials.clear();
         self.open = 0;
+        self.leaves_end = 0;
         self.data.clear();
         self.listed.clear();
     }

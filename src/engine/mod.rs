@@ -23,7 +23,9 @@ mod trace;
 pub use trace::Op;
 
 use record::{Node, Records};
-use std::cell::RefCell;
+use std::cell::{Ref, RefCell, RefMut};
+
+const DROPPED: &str = "tapegrad: the tape's records are gone only while it is dropped";
 use std::fmt;
 use std::ops::Index;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -65,7 +67,9 @@ static NEXT_TAPE_ID: AtomicU64 = AtomicU64::new(1);
 pub struct Tape {
     id: u64,
     generation: u64,
-    records: RefCell<Records>,
+    /// Boxed, so that handing the buffers between tapes moves a pointer; `None` only while
+    /// the tape is dropped.
+    records: RefCell<Option<Box<Records>>>,
 }
 
 impl Tape {
@@ -75,7 +79,7 @@ impl Tape {
         Tape {
             id: NEXT_TAPE_ID.fetch_add(1, Ordering::Relaxed),
             generation: 0,
-            records: RefCell::new(record::take_records()),
+            records: RefCell::new(Some(record::take_records())),
         }
     }
 
@@ -90,7 +94,7 @@ impl Tape {
     pub fn with_capacity(nodes: usize, edges: usize) -> Self {
         let tape = Self::new();
         {
-            let mut r = tape.records.borrow_mut();
+            let mut r = tape.records_mut();
             r.nodes.reserve(nodes);
             r.fused.reserve_edges(edges);
         }
@@ -109,7 +113,7 @@ impl Tape {
     #[must_use]
     pub fn traced() -> Self {
         let tape = Self::new();
-        tape.records.borrow_mut().trace = Some(Default::default());
+        tape.records_mut().trace = Some(Default::default());
         tape
     }
 
@@ -121,9 +125,10 @@ impl Tape {
     /// let x = tape.var(-4.0);
     /// assert_eq!(x.value(), -4.0);
     /// ```
+    #[inline(always)]
     #[must_use]
     pub fn var(&self, value: f64) -> Value<'_> {
-        let index = self.records.borrow_mut().leaves(Op::Leaf, &[value]);
+        let index = self.records_mut().leaf(Op::Leaf, value);
         Value::new(self, index, value)
     }
 
@@ -136,7 +141,7 @@ impl Tape {
     /// ```
     #[must_use]
     pub fn vars(&self, values: &[f64]) -> Vec<Value<'_>> {
-        let first = self.records.borrow_mut().leaves(Op::Leaf, values);
+        let first = self.records_mut().leaves(Op::Leaf, values);
         let leaf = |(k, &v): (usize, &f64)| Value::new(self, first + k as u32, v);
         values.iter().enumerate().map(leaf).collect()
     }
@@ -151,7 +156,7 @@ impl Tape {
     /// ```
     #[must_use]
     pub fn len(&self) -> usize {
-        self.records.borrow().len as usize
+        self.records_ref().len as usize
     }
 
     /// Whether no node has been recorded.
@@ -172,7 +177,7 @@ impl Tape {
     /// ```
     #[must_use]
     pub fn edge_count(&self) -> usize {
-        let r = self.records.borrow();
+        let r = self.records_ref();
         let real = |n: &Node| n.inputs.iter().filter(|&&i| i != record::SINK).count();
         r.nodes.iter().map(real).sum::<usize>() + r.fused.edge_count()
     }
@@ -189,7 +194,7 @@ impl Tape {
     /// ```
     #[must_use]
     pub fn bytes_used(&self) -> usize {
-        let r = self.records.borrow();
+        let r = self.records_ref();
         let trace = r
             .trace
             .as_ref()
@@ -200,7 +205,7 @@ impl Tape {
     /// Bytes of memory the tape holds (allocated capacity, not just the used part).
     #[must_use]
     pub fn memory_bytes(&self) -> usize {
-        self.records.borrow().capacity_bytes()
+        self.records_ref().capacity_bytes()
     }
 
     /// Forgets every node, keeping the allocated memory for the next recording.
@@ -218,7 +223,9 @@ impl Tape {
     /// assert_eq!(tape.memory_bytes(), bytes);
     /// ```
     pub fn clear(&mut self) {
-        self.records.get_mut().clear();
+        if let Some(r) = self.records.get_mut() {
+            r.clear();
+        }
         self.generation += 1;
     }
 
@@ -234,7 +241,7 @@ impl Tape {
     /// ```
     #[must_use]
     pub fn edges(&self, index: usize) -> Option<Vec<(usize, f64)>> {
-        let r = self.records.borrow();
+        let r = self.records_ref();
         let index = u32::try_from(index).ok().filter(|&i| i < r.len)?;
         if let Some(run) = r.fused.run_of(index) {
             return Some(r.fused.edges(run, index));
@@ -252,7 +259,7 @@ impl Tape {
 
     /// The fused run holding node `index`, as `(first node, outputs, inputs, op)`, if any.
     pub(crate) fn fused_run(&self, index: usize) -> Option<(usize, usize, usize, Option<Op>)> {
-        let r = self.records.borrow();
+        let r = self.records_ref();
         let run = r.fused.run_of(u32::try_from(index).ok()?)?;
         match run.rule {
             fused::Rule::Affine(l) => Some((
@@ -265,10 +272,22 @@ impl Tape {
         }
     }
 
+    #[inline(always)]
+    pub(crate) fn records_ref(&self) -> Ref<'_, Records> {
+        Ref::map(self.records.borrow(), |r| r.as_deref().expect(DROPPED))
+    }
+
+    #[inline(always)]
+    pub(crate) fn records_mut(&self) -> RefMut<'_, Records> {
+        RefMut::map(self.records.borrow_mut(), |r| {
+            r.as_deref_mut().expect(DROPPED)
+        })
+    }
+
     /// Runs `f` with mutable access to the records (crate-internal recording).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn with_records<R>(&self, f: impl FnOnce(&mut Records) -> R) -> R {
-        f(&mut self.records.borrow_mut())
+        f(&mut self.records_mut())
     }
 
     /// Panics unless `other` is this tape.
@@ -299,7 +318,9 @@ impl Default for Tape {
 
 impl Drop for Tape {
     fn drop(&mut self) {
-        record::give_records(std::mem::take(self.records.get_mut()));
+        if let Some(records) = self.records.get_mut().take() {
+            record::give_records(records);
+        }
     }
 }
 
@@ -402,8 +423,7 @@ impl<'t> Value<'t> {
         grads.tape_id = self.tape.id;
         grads.generation = self.tape.generation;
         self.tape
-            .records
-            .borrow()
+            .records_ref()
             .backward(self.index, &mut grads.values);
     }
 }
@@ -486,16 +506,25 @@ impl Gradients {
         self.tape_id == tape.id && self.generation == tape.generation
     }
 
+    #[inline]
     #[track_caller]
     pub(crate) fn check_tape(&self, tape: &Tape) {
-        assert!(
-            self.tape_id == tape.id,
-            "tapegrad: gradients of tape #{} indexed with a value of tape #{}",
-            self.tape_id,
-            tape.id
-        );
-        assert!(
-            self.generation == tape.generation,
+        if self.tape_id != tape.id || self.generation != tape.generation {
+            self.wrong_tape(tape);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    #[track_caller]
+    fn wrong_tape(&self, tape: &Tape) -> ! {
+        if self.tape_id != tape.id {
+            panic!(
+                "tapegrad: gradients of tape #{} indexed with a value of tape #{}",
+                self.tape_id, tape.id
+            );
+        }
+        panic!(
             "tapegrad: these gradients were computed before the tape was cleared; \
              run backward again on the new recording"
         );

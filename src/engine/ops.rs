@@ -152,23 +152,22 @@ pub(crate) fn min(a: f64, b: f64) -> (f64, f64, f64) {
 
 impl<'t> Value<'t> {
     /// Records a node with one input and its `(value, derivative)`.
-    #[inline]
+    #[inline(always)]
     fn unary(self, op: Op, (value, d): (f64, f64)) -> Value<'t> {
-        let index = self
-            .tape
-            .with_records(|r| r.unary(op, value, (self.index, d)));
+        let index = self.tape.records_mut().unary(op, value, (self.index, d));
         Value::new(self.tape, index, value)
     }
 
     /// Records a node with two inputs (which may be the same node: `a + a`).
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     fn binary(self, other: Value<'t>, op: Op, value: f64, da: f64, db: f64) -> Value<'t> {
         self.tape.check_same(other.tape);
         let inputs = ((self.index, da), (other.index, db));
         let index = self
             .tape
-            .with_records(|r| r.binary(op, value, inputs.0, inputs.1));
+            .records_mut()
+            .binary(op, value, inputs.0, inputs.1);
         Value::new(self.tape, index, value)
     }
 
@@ -183,6 +182,7 @@ impl<'t> Value<'t> {
     /// assert_eq!(s.backward()[x], 0.25); // s (1 - s)
     /// ```
     #[must_use]
+    #[inline]
     pub fn sigmoid(self) -> Value<'t> {
         self.unary(Op::Sigmoid, sigmoid(self.value))
     }
@@ -195,6 +195,7 @@ impl<'t> Value<'t> {
     /// assert_eq!(x.tanh().backward()[x], 1.0); // 1 - tanh^2
     /// ```
     #[must_use]
+    #[inline]
     pub fn tanh(self) -> Value<'t> {
         self.unary(Op::Tanh, tanh(self.value))
     }
@@ -208,6 +209,7 @@ impl<'t> Value<'t> {
     /// assert_eq!((y.value(), y.backward()[x]), (0.0, 0.0));
     /// ```
     #[must_use]
+    #[inline]
     pub fn relu(self) -> Value<'t> {
         self.unary(Op::Relu, relu(self.value))
     }
@@ -220,6 +222,7 @@ impl<'t> Value<'t> {
     /// assert_eq!(x.exp().backward()[x], 1.0);
     /// ```
     #[must_use]
+    #[inline]
     pub fn exp(self) -> Value<'t> {
         self.unary(Op::Exp, exp(self.value))
     }
@@ -233,6 +236,7 @@ impl<'t> Value<'t> {
     /// assert_eq!(tape.var(0.0).ln().value(), f64::NEG_INFINITY);
     /// ```
     #[must_use]
+    #[inline]
     pub fn ln(self) -> Value<'t> {
         self.unary(Op::Ln, ln(self.value))
     }
@@ -247,6 +251,7 @@ impl<'t> Value<'t> {
     /// assert_eq!(y.backward()[x], 0.5 / 3.0);
     /// ```
     #[must_use]
+    #[inline]
     pub fn powf(self, p: f64) -> Value<'t> {
         self.unary(Op::Powf, powf(self.value, p))
     }
@@ -259,6 +264,7 @@ impl<'t> Value<'t> {
     /// assert_eq!(x.powi(2).backward()[x], 6.0);
     /// ```
     #[must_use]
+    #[inline]
     pub fn powi(self, n: i32) -> Value<'t> {
         self.unary(Op::Powi, powi(self.value, n))
     }
@@ -271,12 +277,14 @@ impl<'t> Value<'t> {
     /// assert_eq!(x.sin().backward()[x], 1.0); // cos 0
     /// ```
     #[must_use]
+    #[inline]
     pub fn sin(self) -> Value<'t> {
         self.unary(Op::Sin, sin(self.value))
     }
 
     /// Cosine (radians); its derivative is `-sin`.
     #[must_use]
+    #[inline]
     pub fn cos(self) -> Value<'t> {
         self.unary(Op::Cos, cos(self.value))
     }
@@ -289,6 +297,7 @@ impl<'t> Value<'t> {
     /// assert_eq!(x.sqrt().backward()[x], 0.25); // 1 / (2 sqrt x)
     /// ```
     #[must_use]
+    #[inline]
     pub fn sqrt(self) -> Value<'t> {
         self.unary(Op::Sqrt, sqrt(self.value))
     }
@@ -302,12 +311,14 @@ impl<'t> Value<'t> {
     /// assert_eq!(x.abs().backward()[x], -1.0);
     /// ```
     #[must_use]
+    #[inline]
     pub fn abs(self) -> Value<'t> {
         self.unary(Op::Abs, abs(self.value))
     }
 
     /// `x * x` as one node (derivative `2x`).
     #[must_use]
+    #[inline]
     pub fn square(self) -> Value<'t> {
         self.unary(Op::Square, square(self.value))
     }
@@ -325,6 +336,7 @@ impl<'t> Value<'t> {
     /// ```
     #[must_use]
     #[track_caller]
+    #[inline]
     pub fn max(self, other: impl Operand) -> Value<'t> {
         self.extremum(other, Op::Max, max)
     }
@@ -339,11 +351,13 @@ impl<'t> Value<'t> {
     /// ```
     #[must_use]
     #[track_caller]
+    #[inline]
     pub fn min(self, other: impl Operand) -> Value<'t> {
         self.extremum(other, Op::Min, min)
     }
 
     #[track_caller]
+    #[inline]
     fn extremum(
         self,
         other: impl Operand,
@@ -367,6 +381,7 @@ impl<'t> Value<'t> {
     /// assert_eq!(y.backward()[x], 3.0);
     /// ```
     #[must_use]
+    #[inline]
     pub fn detach(self) -> Value<'t> {
         let index = self
             .tape
@@ -383,11 +398,13 @@ macro_rules! assign_ops {
     ($($trait:ident $method:ident $op:tt),*) => {$(
         impl<'t> std::ops::$trait for Value<'t> {
             #[track_caller]
+            #[inline]
             fn $method(&mut self, rhs: Value<'t>) {
                 *self = *self $op rhs;
             }
         }
         impl std::ops::$trait<f64> for Value<'_> {
+            #[inline]
             fn $method(&mut self, rhs: f64) {
                 *self = *self $op rhs;
             }
@@ -401,6 +418,7 @@ assign_ops!(AddAssign add_assign +, SubAssign sub_assign -, MulAssign mul_assign
 impl<'t> Add for Value<'t> {
     type Output = Value<'t>;
     #[track_caller]
+    #[inline]
     fn add(self, rhs: Value<'t>) -> Value<'t> {
         self.binary(rhs, Op::Add, self.value + rhs.value, 1.0, 1.0)
     }
@@ -409,6 +427,7 @@ impl<'t> Add for Value<'t> {
 // a + c;  d/da = 1
 impl<'t> Add<f64> for Value<'t> {
     type Output = Value<'t>;
+    #[inline]
     fn add(self, c: f64) -> Value<'t> {
         self.unary(Op::Add, (self.value + c, 1.0))
     }
@@ -417,6 +436,7 @@ impl<'t> Add<f64> for Value<'t> {
 // c + a;  d/da = 1
 impl<'t> Add<Value<'t>> for f64 {
     type Output = Value<'t>;
+    #[inline]
     fn add(self, a: Value<'t>) -> Value<'t> {
         a.unary(Op::Add, (self + a.value, 1.0))
     }
@@ -426,6 +446,7 @@ impl<'t> Add<Value<'t>> for f64 {
 impl<'t> Sub for Value<'t> {
     type Output = Value<'t>;
     #[track_caller]
+    #[inline]
     fn sub(self, rhs: Value<'t>) -> Value<'t> {
         self.binary(rhs, Op::Sub, self.value - rhs.value, 1.0, -1.0)
     }
@@ -434,6 +455,7 @@ impl<'t> Sub for Value<'t> {
 // a - c;  d/da = 1
 impl<'t> Sub<f64> for Value<'t> {
     type Output = Value<'t>;
+    #[inline]
     fn sub(self, c: f64) -> Value<'t> {
         self.unary(Op::Sub, (self.value - c, 1.0))
     }
@@ -442,6 +464,7 @@ impl<'t> Sub<f64> for Value<'t> {
 // c - a;  d/da = -1
 impl<'t> Sub<Value<'t>> for f64 {
     type Output = Value<'t>;
+    #[inline]
     fn sub(self, a: Value<'t>) -> Value<'t> {
         a.unary(Op::Sub, (self - a.value, -1.0))
     }
@@ -451,6 +474,7 @@ impl<'t> Sub<Value<'t>> for f64 {
 impl<'t> Mul for Value<'t> {
     type Output = Value<'t>;
     #[track_caller]
+    #[inline]
     fn mul(self, rhs: Value<'t>) -> Value<'t> {
         self.binary(rhs, Op::Mul, self.value * rhs.value, rhs.value, self.value)
     }
@@ -459,6 +483,7 @@ impl<'t> Mul for Value<'t> {
 // a * c;  d/da = c
 impl<'t> Mul<f64> for Value<'t> {
     type Output = Value<'t>;
+    #[inline]
     fn mul(self, c: f64) -> Value<'t> {
         self.unary(Op::Mul, (self.value * c, c))
     }
@@ -467,6 +492,7 @@ impl<'t> Mul<f64> for Value<'t> {
 // c * a;  d/da = c
 impl<'t> Mul<Value<'t>> for f64 {
     type Output = Value<'t>;
+    #[inline]
     fn mul(self, a: Value<'t>) -> Value<'t> {
         a.unary(Op::Mul, (self * a.value, self))
     }
@@ -476,6 +502,7 @@ impl<'t> Mul<Value<'t>> for f64 {
 impl<'t> Div for Value<'t> {
     type Output = Value<'t>;
     #[track_caller]
+    #[inline]
     fn div(self, rhs: Value<'t>) -> Value<'t> {
         let (q, da, db) = div(self.value, rhs.value);
         self.binary(rhs, Op::Div, q, da, db)
@@ -485,6 +512,7 @@ impl<'t> Div for Value<'t> {
 // a / c;  d/da = 1/c
 impl<'t> Div<f64> for Value<'t> {
     type Output = Value<'t>;
+    #[inline]
     fn div(self, c: f64) -> Value<'t> {
         let (q, da, _) = div(self.value, c);
         self.unary(Op::Div, (q, da))
@@ -494,6 +522,7 @@ impl<'t> Div<f64> for Value<'t> {
 // c / a;  d/da = -c/a^2
 impl<'t> Div<Value<'t>> for f64 {
     type Output = Value<'t>;
+    #[inline]
     fn div(self, a: Value<'t>) -> Value<'t> {
         let (q, _, da) = div(self, a.value);
         a.unary(Op::Div, (q, da))
@@ -503,6 +532,7 @@ impl<'t> Div<Value<'t>> for f64 {
 // -a;  d/da = -1
 impl<'t> Neg for Value<'t> {
     type Output = Value<'t>;
+    #[inline]
     fn neg(self) -> Value<'t> {
         self.unary(Op::Neg, (-self.value, -1.0))
     }
@@ -698,8 +728,11 @@ impl<'t> std::iter::Sum for Value<'t> {
             panic!("tapegrad: the sum of an empty iterator of values has no tape to record on; use Tape::sum");
         };
         let tape = first.tape;
-        // The iterator may record nodes itself, so its items are collected before recording.
-        let mut inputs: smallvec::SmallVec<[u32; 32]> = smallvec::smallvec![first.index];
+        // The iterator may record nodes itself, so its items are collected (into the tape's
+        // reusable list) before recording.
+        let mut inputs = tape.with_records(|r| std::mem::take(&mut r.sum_inputs));
+        inputs.clear();
+        inputs.push(first.index);
         let mut s = first.value;
         for v in values {
             tape.check_same(v.tape);
@@ -710,6 +743,7 @@ impl<'t> std::iter::Sum for Value<'t> {
             for &x in &inputs {
                 r.edge(x, 1.0);
             }
+            r.sum_inputs = inputs;
             r.finish(Op::Sum, s)
         });
         Value::new(tape, index, s)

@@ -28,12 +28,14 @@ pub(crate) struct Records {
     pub(crate) len: u32,
     pub(crate) nodes: Vec<Node>,
     pub(crate) fused: Fused,
-    pub(crate) trace: Option<Trace>,
+    pub(crate) trace: Option<Box<Trace>>,
+    /// The inputs of a `Sum` of an iterator, collected before it is recorded.
+    pub(crate) sum_inputs: Vec<u32>,
 }
 
 impl Records {
     /// Takes the index of the next `n` nodes.
-    #[inline]
+    #[inline(always)]
     fn claim(&mut self, n: u32) -> u32 {
         let first = self.len;
         self.len = match first.checked_add(n) {
@@ -44,7 +46,7 @@ impl Records {
     }
 
     /// Appends an elementary op on the nodes `a` and `b` with partials `da` and `db`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn binary(
         &mut self,
         op: Op,
@@ -65,7 +67,7 @@ impl Records {
     }
 
     /// Appends an elementary op on the node `a` with partial `da`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn unary(&mut self, op: Op, value: f64, (a, da): (u32, f64)) -> u32 {
         let index = self.claim(1);
         let node = Node {
@@ -73,6 +75,17 @@ impl Records {
             partials: [da, 0.0],
         };
         self.nodes.push(node);
+        if let Some(trace) = &mut self.trace {
+            trace.push(op, value);
+        }
+        index
+    }
+
+    /// Appends one leaf; returns its index.
+    #[inline]
+    pub(crate) fn leaf(&mut self, op: Op, value: f64) -> u32 {
+        let index = self.claim(1);
+        self.fused.leaves(index, 1, self.nodes.len());
         if let Some(trace) = &mut self.trace {
             trace.push(op, value);
         }
@@ -154,7 +167,10 @@ impl Records {
         let trace = self.trace.as_ref().map_or(0, |t| {
             t.ops.capacity() * size_of::<Op>() + t.values.capacity() * 8
         });
-        self.nodes.capacity() * size_of::<Node>() + self.fused.capacity_bytes() + trace
+        self.nodes.capacity() * size_of::<Node>()
+            + self.fused.capacity_bytes()
+            + self.sum_inputs.capacity() * 4
+            + trace
     }
 }
 
@@ -164,18 +180,20 @@ const SPARE_COUNT: usize = 4;
 const SPARE_BYTES: usize = 64 << 20;
 
 thread_local! {
-    static SPARE_RECORDS: RefCell<Vec<Records>> = const { RefCell::new(Vec::new()) };
+    // Boxed: a tape takes and returns its buffers by moving one pointer.
+    #[allow(clippy::vec_box)]
+    static SPARE_RECORDS: RefCell<Vec<Box<Records>>> = const { RefCell::new(Vec::new()) };
     static SPARE_GRADIENTS: RefCell<Vec<Vec<f64>>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Empty records, reusing a dropped tape's buffers when this thread has some.
-pub(crate) fn take_records() -> Records {
+pub(crate) fn take_records() -> Box<Records> {
     let spare = SPARE_RECORDS.try_with(|s| s.borrow_mut().pop());
     spare.ok().flatten().unwrap_or_default()
 }
 
 /// Keeps `records`' buffers for this thread's next tape, within the bounds above.
-pub(crate) fn give_records(mut records: Records) {
+pub(crate) fn give_records(mut records: Box<Records>) {
     if records.capacity_bytes() <= SPARE_BYTES {
         records.clear();
         records.trace = None;

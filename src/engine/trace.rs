@@ -150,7 +150,7 @@ impl Tape {
 
     /// The op of node `index`, if this tape is traced and the node exists.
     pub(crate) fn op_at(&self, index: usize) -> Option<Op> {
-        let r = self.records.borrow();
+        let r = self.records_ref();
         r.trace.as_ref().and_then(|t| t.ops.get(index).copied())
     }
 
@@ -164,14 +164,14 @@ impl Tape {
     /// ```
     #[must_use]
     pub fn value_of(&self, index: usize) -> Option<f64> {
-        let r = self.records.borrow();
+        let r = self.records_ref();
         r.trace.as_ref().and_then(|t| t.values.get(index).copied())
     }
 
     /// Whether this tape keeps each node's op, value and name ([`Tape::traced`]).
     #[must_use]
     pub fn is_traced(&self) -> bool {
-        self.records.borrow().trace.is_some()
+        self.records_ref().trace.is_some()
     }
 
     /// The name given to node `index` with [`Value::named`], if any (only a
@@ -184,7 +184,7 @@ impl Tape {
     /// ```
     #[must_use]
     pub fn name_of(&self, index: usize) -> Option<String> {
-        let r = self.records.borrow();
+        let r = self.records_ref();
         let index = u32::try_from(index).ok()?;
         r.trace.as_ref().and_then(|t| t.names.get(&index).cloned())
     }
@@ -204,7 +204,7 @@ impl<'t> Value<'t> {
     /// assert_eq!(tape.name_of(w.index()).as_deref(), Some("w1"));
     /// ```
     pub fn named(self, name: impl Into<String>) -> Value<'t> {
-        if let Some(trace) = &mut self.tape.records.borrow_mut().trace {
+        if let Some(trace) = &mut self.tape.records_mut().trace {
             trace.names.insert(self.index, name.into());
         }
         self

@@ -43,7 +43,7 @@ impl<'t, 'm> Bound<'t, 'm> {
     ///
     /// # Errors
     ///
-    /// [`Error::InputSize`] if `x` does not have the model's input size.
+    /// [`Error::InputSize`](crate::Error::InputSize) if `x` does not have the model's input size.
     ///
     /// ```
     /// use tapegrad::{Activation, Neuron, Tape};
@@ -71,7 +71,7 @@ impl<'t, 'm> Bound<'t, 'm> {
     ///
     /// # Errors
     ///
-    /// [`Error::InputSize`] if `x` does not have the model's input size.
+    /// [`Error::InputSize`](crate::Error::InputSize) if `x` does not have the model's input size.
     ///
     /// # Panics
     ///

@@ -5,9 +5,12 @@
 //! | [`mse`] | `(o - t)^2` | `2 (o - t)` |
 //! | [`hinge`] | `max(0, 1 - t o)`, `t` is -1 or +1 | `-t` where `1 - t o > 0`, else 0 |
 //! | [`bce_with_logits`] | `max(o, 0) - o t + ln(1 + e^-abs(o))`, `t` in [0, 1] | `sigmoid(o) - t` |
+//! | [`cross_entropy`] | `ln(sum_k e^(o_k)) - o_c` for the class `c` (one per sample) | `softmax(o)_k - [k = c]` |
 //!
-//! Each is the mean over the outputs (each derivative is divided by their number `n`).
-//! [`l2`] adds `lambda * sum p^2` over a model's parameters.
+//! The first three are the mean over the outputs (each derivative is divided by their number
+//! `n`); cross-entropy is one number per sample, over all its outputs. [`l2`] adds
+//! `lambda * sum p^2` over a model's parameters. [`softmax`] and [`log_softmax`] turn logits
+//! into (log-)probabilities for use outside a loss.
 
 use crate::engine::record::Records;
 use crate::engine::{Op, Tape, Value};
@@ -30,6 +33,11 @@ pub enum Loss {
     Hinge,
     /// Binary cross-entropy on logits with labels in [0, 1], [`bce_with_logits`].
     BceWithLogits,
+    /// Softmax cross-entropy over all outputs (logits, one per class), [`cross_entropy`]. Each
+    /// sample's target row is one number, its class index (`[3.0]` for class 3), as in
+    /// PyTorch's `CrossEntropyLoss`; accuracy counts a sample as right when its largest output
+    /// is the target class.
+    CrossEntropy,
 }
 
 impl Loss {
@@ -38,21 +46,66 @@ impl Loss {
     /// # Errors
     ///
     /// [`Error::TargetSize`] if the lengths differ, [`Error::EmptyDataset`] if both are empty,
-    /// [`Error::InvalidTarget`] if a target does not suit the loss ([`Loss::check_targets`]).
+    /// [`Error::InvalidTarget`] if a target does not suit the loss ([`Loss::check_targets`]);
+    /// for [`Loss::CrossEntropy`], [`Error::ClassTarget`] unless `targets` is one class index
+    /// below `outputs.len()`.
     ///
     /// ```
-    /// assert!(tapegrad::Loss::Mse.eval(&[1.0], &[1.0, 2.0]).is_err());
+    /// use tapegrad::Loss;
+    /// assert!(Loss::Mse.eval(&[1.0], &[1.0, 2.0]).is_err());
+    /// // ln(e^0 + e^0) - 0: two equally likely classes.
+    /// assert_eq!(Loss::CrossEntropy.eval(&[0.0, 0.0], &[1.0])?, 2f64.ln());
+    /// # Ok::<(), tapegrad::Error>(())
     /// ```
     pub fn eval(self, outputs: &[f64], targets: &[f64]) -> Result<f64> {
-        check_lengths(outputs.len(), targets.len())?;
-        self.check_targets(0, targets)?;
+        self.check(0, outputs.len(), targets)?;
         Ok(self.rule(outputs, targets, |_, _| {}))
     }
 
-    /// Whether the loss is a two-class classification loss, for which an accuracy makes sense:
-    /// an output counts as right when it is on the target's side of the boundary (score > 0
-    /// for target +1 with [`Loss::Hinge`], logit > 0 for target > 0.5 with
-    /// [`Loss::BceWithLogits`]).
+    /// The loss of targets already checked with [`Loss::check`].
+    pub(crate) fn eval_unchecked(self, outputs: &[f64], targets: &[f64]) -> f64 {
+        self.rule(outputs, targets, |_, _| {})
+    }
+
+    /// Checks one sample's targets against `outputs` model outputs: the lengths (one class
+    /// index for cross-entropy, one target per output otherwise) and the values.
+    pub(crate) fn check(self, sample: usize, outputs: usize, targets: &[f64]) -> Result<()> {
+        if self == Loss::CrossEntropy {
+            if outputs == 0 {
+                return Err(Error::EmptyDataset);
+            }
+            return match targets {
+                [c] if is_class_index(*c, outputs) => Ok(()),
+                _ => Err(class_target(sample, outputs, targets)),
+            };
+        }
+        check_lengths(outputs, targets.len())?;
+        self.check_targets(sample, targets)
+    }
+
+    /// The number of correct answers and the number counted for one sample: each output for
+    /// the two-class losses, the sample itself (largest output is the class) for
+    /// cross-entropy; `None` for a regression loss. Targets must already be checked.
+    pub(crate) fn count_correct(self, outputs: &[f64], targets: &[f64]) -> Option<(usize, usize)> {
+        match self {
+            Loss::Mse => None,
+            Loss::CrossEntropy => Some((usize::from(argmax(outputs) == targets[0] as usize), 1)),
+            _ => Some((
+                outputs
+                    .iter()
+                    .zip(targets)
+                    .filter(|&(&o, &t)| self.is_correct(o, t) == Some(true))
+                    .count(),
+                outputs.len(),
+            )),
+        }
+    }
+
+    /// Whether the loss is a classification loss, for which an accuracy makes sense: for the
+    /// two-class losses an output counts as right when it is on the target's side of the
+    /// boundary (score > 0 for target +1 with [`Loss::Hinge`], logit > 0 for target > 0.5
+    /// with [`Loss::BceWithLogits`]); for [`Loss::CrossEntropy`] a sample is right when its
+    /// largest output is its class ([`Mlp::accuracy`](crate::Mlp::accuracy)).
     ///
     /// ```
     /// use tapegrad::Loss;
@@ -68,7 +121,8 @@ impl Loss {
     }
 
     /// Whether `output` classifies `target` correctly (see [`Loss::is_classification`]);
-    /// `None` for a regression loss.
+    /// `None` for a regression loss, and for [`Loss::CrossEntropy`], whose answer is the
+    /// largest of all outputs rather than one output's side of a boundary.
     ///
     /// ```
     /// assert_eq!(tapegrad::Loss::Hinge.is_correct(-2.0, -1.0), Some(true));
@@ -76,14 +130,16 @@ impl Loss {
     #[must_use]
     pub fn is_correct(self, output: f64, target: f64) -> Option<bool> {
         match self {
-            Loss::Mse => None,
+            Loss::Mse | Loss::CrossEntropy => None,
             Loss::Hinge => Some((output > 0.0) == (target > 0.0)),
             Loss::BceWithLogits => Some((output > 0.0) == (target > 0.5)),
         }
     }
 
     /// Checks that every target is one this loss accepts: finite for [`Loss::Mse`], -1 or +1
-    /// for [`Loss::Hinge`], in [0, 1] for [`Loss::BceWithLogits`].
+    /// for [`Loss::Hinge`], in [0, 1] for [`Loss::BceWithLogits`], a whole number >= 0 for
+    /// [`Loss::CrossEntropy`] (a class index; whether it is below the number of outputs, and
+    /// that there is one per sample, is checked where the outputs are known).
     ///
     /// # Errors
     ///
@@ -102,6 +158,10 @@ impl Loss {
             Loss::BceWithLogits => (
                 |t| (0.0..=1.0).contains(&t),
                 "binary cross-entropy needs a value in [0, 1]",
+            ),
+            Loss::CrossEntropy => (
+                |t| is_class_index(t, usize::MAX),
+                "cross-entropy needs a class index (a whole number >= 0)",
             ),
         };
         match targets.iter().position(|&t| !ok(t)) {
@@ -122,6 +182,7 @@ impl Loss {
             Loss::Mse => mse_rule(outputs, targets, edge),
             Loss::Hinge => hinge_rule(outputs, targets, edge),
             Loss::BceWithLogits => bce_rule(outputs, targets, edge),
+            Loss::CrossEntropy => cross_entropy_rule(outputs, targets[0] as usize, edge),
         }
     }
 
@@ -185,6 +246,68 @@ fn bce_rule(outputs: &[f64], targets: &[f64], mut edge: impl FnMut(usize, f64)) 
         edge(k, scale * (s - t));
     }
     scale * sum
+}
+
+/// ce = ln(sum_k e^z_k) - z_c = ln(1 + r) - (z_c - m), with m = max_k z_k at k = top and
+/// r = sum_{k != top} e^(z_k - m);  d/dz_k = p_k = e^(z_k - m) / (1 + r) for k != c, and
+/// d/dz_c = p_c - 1 = -sum_{k != c} p_k.
+///
+/// Every exponent is <= 0, so nothing overflows (logits of +-1000 give exactly 2000 or 0);
+/// `ln_1p` keeps the loss's precision when it is tiny (the class is nearly certain), and the
+/// class's derivative is the sum of the other probabilities, all positive, so it does not
+/// cancel where `p_c` is near 1 (as `p_c - 1` would).
+#[inline]
+fn cross_entropy_rule(logits: &[f64], class: usize, mut edge: impl FnMut(usize, f64)) -> f64 {
+    let top = argmax(logits);
+    let m = logits[top];
+    let mut rest = 0.0;
+    for (k, &z) in logits.iter().enumerate() {
+        if k != top {
+            rest += (z - m).exp();
+        }
+    }
+    let total = 1.0 + rest;
+    let mut others = 0.0;
+    for (k, &z) in logits.iter().enumerate() {
+        if k != class {
+            let p = if k == top { 1.0 } else { (z - m).exp() } / total;
+            others += p;
+            edge(k, p);
+        }
+    }
+    edge(class, -others);
+    rest.ln_1p() - (logits[class] - m)
+}
+
+/// The index of the largest value, the first one on a tie; NaNs are passed over (0 if all
+/// are NaN, or for an empty slice).
+pub(crate) fn argmax(values: &[f64]) -> usize {
+    let mut best = 0;
+    for (k, &v) in values.iter().enumerate() {
+        if v > values[best] || values[best].is_nan() {
+            best = k;
+        }
+    }
+    best
+}
+
+/// Whether `t` is a whole number in `0..classes`.
+fn is_class_index(t: f64, classes: usize) -> bool {
+    t >= 0.0 && t.fract() == 0.0 && t < classes as f64
+}
+
+/// The error for a cross-entropy target row that is not one class index below `classes`.
+fn class_target(sample: usize, classes: usize, targets: &[f64]) -> Error {
+    const SHOWN: usize = 12;
+    let mut found: Vec<String> = targets.iter().take(SHOWN).map(f64::to_string).collect();
+    if targets.len() > SHOWN {
+        found.push(format!("... ({} in all)", targets.len()));
+    }
+    Error::ClassTarget {
+        sample,
+        found: format!("[{}]", found.join(", ")),
+        classes,
+    }
 }
 
 pub(crate) fn check_lengths(outputs: usize, targets: usize) -> Result<()> {
@@ -289,6 +412,125 @@ pub fn bce_with_logits<'t>(logits: &[Value<'t>], labels: &[f64]) -> Result<Value
     check_lengths(logits.len(), labels.len())?;
     Loss::BceWithLogits.check_targets(0, labels)?;
     record_loss(Loss::BceWithLogits, logits, labels)
+}
+
+/// Softmax cross-entropy of logits `z` against the class `class`, as one numerically stable
+/// node: `ln(sum_k e^z_k) - z_c`, the negative log-probability softmax gives the class. The
+/// derivative with respect to each logit is `softmax(z)_k - [k = class]`.
+///
+/// Computed with the largest logit `m` subtracted first, so no exponential overflows (logits of
+/// +-1000 are fine); the class's derivative `p_c - 1` is computed as minus the sum of the other
+/// classes' probabilities, so it keeps its precision where the class is nearly certain. Feed it
+/// the raw output of a linear last layer ([`Activation::Identity`](crate::Activation)).
+///
+/// # Errors
+///
+/// [`Error::EmptyDataset`] if `logits` is empty; [`Error::ClassTarget`] if `class` is not below
+/// `logits.len()` (reported as sample 0).
+///
+/// # Panics
+///
+/// If the logits are from different tapes.
+///
+/// ```
+/// use tapegrad::{cross_entropy, Tape};
+/// let tape = Tape::new();
+/// let z = tape.vars(&[1000.0, -1000.0, 0.0]);
+/// let loss = cross_entropy(&z, 1)?; // the least likely class
+/// assert_eq!(loss.value(), 2000.0); // ln(e^1000 + ...) - (-1000), without overflow
+/// let g = loss.backward();
+/// assert_eq!([g[z[0]], g[z[1]], g[z[2]]], [1.0, -1.0, 0.0]); // softmax(z) - onehot(1)
+/// # Ok::<(), tapegrad::Error>(())
+/// ```
+#[track_caller]
+pub fn cross_entropy<'t>(logits: &[Value<'t>], class: usize) -> Result<Value<'t>> {
+    if logits.is_empty() {
+        return Err(Error::EmptyDataset);
+    }
+    if class >= logits.len() {
+        return Err(class_target(0, logits.len(), &[class as f64]));
+    }
+    record_loss(Loss::CrossEntropy, logits, &[class as f64])
+}
+
+/// The softmax of logits, `p_k = e^z_k / sum_j e^z_j`: probabilities that sum to 1, recorded
+/// from public ops (so a [traced](Tape::traced) tape shows every step):
+/// `e_k = exp(z_k - m)` with `m` the largest logit (a plain number, so nothing overflows and
+/// the gradient is unchanged), `s = sum(e)`, `p_k = e_k / s`. An empty slice gives an empty
+/// vector.
+///
+/// Its gradient is the chain rule through those ops, accurate to a rounding of 1 rather than
+/// of `1 - p_k` where `p_k` is near 1; to train a classifier use [`cross_entropy`], one node
+/// whose gradient is exact there.
+///
+/// # Panics
+///
+/// If the logits are from different tapes.
+///
+/// ```
+/// use tapegrad::{softmax, Tape};
+/// let tape = Tape::new();
+/// let z = tape.vars(&[0.0, 2f64.ln()]);
+/// let p = softmax(&z);
+/// assert!((p[0].value() - 1.0 / 3.0).abs() < 1e-15 && (p[1].value() - 2.0 / 3.0).abs() < 1e-15);
+/// let g = p[0].backward(); // dp_0/dz = p_0 (onehot(0) - p)
+/// assert!((g[z[0]] - 2.0 / 9.0).abs() < 1e-15 && (g[z[1]] + 2.0 / 9.0).abs() < 1e-15);
+/// ```
+#[must_use]
+#[track_caller]
+pub fn softmax<'t>(logits: &[Value<'t>]) -> Vec<Value<'t>> {
+    let Some((e, s)) = shifted_exps(logits) else {
+        return Vec::new();
+    };
+    e.into_iter().map(|e| e / s).collect()
+}
+
+/// The log-softmax of logits, `ln p_k = z_k - ln(sum_j e^z_j)`, recorded from public ops as
+/// `(z_k - m) - ln(sum_j exp(z_j - m))` with `m` the largest logit (a plain number): finite for
+/// logits of +-1000, where `ln(softmax(z))` would take `ln 0`. An empty slice gives an empty
+/// vector. Its gradient `[j = k] - p_j` is the chain rule through those ops (see [`softmax`]
+/// on precision; [`cross_entropy`] is the fused loss).
+///
+/// # Panics
+///
+/// If the logits are from different tapes.
+///
+/// ```
+/// use tapegrad::{log_softmax, Tape};
+/// let tape = Tape::new();
+/// let z = tape.vars(&[1000.0, -1000.0]);
+/// let lp = log_softmax(&z);
+/// assert_eq!((lp[0].value(), lp[1].value()), (0.0, -2000.0));
+/// let g = lp[1].backward(); // [j = 1] - p_j
+/// assert_eq!((g[z[0]], g[z[1]]), (-1.0, 1.0));
+/// ```
+#[must_use]
+#[track_caller]
+pub fn log_softmax<'t>(logits: &[Value<'t>]) -> Vec<Value<'t>> {
+    let Some(first) = logits.first() else {
+        return Vec::new();
+    };
+    let tape: &'t Tape = first.tape;
+    let m = max_value(logits);
+    let shifted: Vec<Value<'t>> = logits.iter().map(|&z| z - m).collect();
+    let e: Vec<Value<'t>> = shifted.iter().map(|z| z.exp()).collect();
+    let log_s = tape.sum(&e).ln();
+    shifted.into_iter().map(|z| z - log_s).collect()
+}
+
+/// The largest logit's value (NaNs passed over).
+fn max_value(logits: &[Value<'_>]) -> f64 {
+    logits.iter().fold(f64::NEG_INFINITY, |m, z| m.max(z.value))
+}
+
+/// `exp(z_k - m)` for each logit, with `m` the largest, and their sum; `None` for no logits.
+#[track_caller]
+fn shifted_exps<'t>(logits: &[Value<'t>]) -> Option<(Vec<Value<'t>>, Value<'t>)> {
+    let tape: &'t Tape = logits.first()?.tape;
+    let m = max_value(logits);
+    let e: Vec<Value<'t>> = logits.iter().map(|&z| (z - m).exp()).collect();
+    let s = tape.sum(&e);
+    Some((e, s))
 }
 
 /// L2 regularisation `lambda * sum_k p_k^2` over parameters (for a model, bound with

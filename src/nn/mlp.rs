@@ -41,8 +41,9 @@ impl ParamSlot {
     }
 }
 
-/// A multi-layer perceptron: dense layers, one activation for the hidden layers and one for the
-/// output layer.
+/// A multi-layer perceptron: dense layers, each with its own activation. [`Mlp::builder`] lists
+/// the layers one by one; the constructors taking `sizes` give every hidden layer one
+/// activation and the output layer another.
 ///
 /// ```
 /// use tapegrad::{Activation, Mlp};
@@ -120,9 +121,16 @@ impl Mlp {
         sizes: &[usize],
         hidden: Activation,
         output: Activation,
-        mut init: impl FnMut(ParamSlot) -> f64,
+        init: impl FnMut(ParamSlot) -> f64,
     ) -> Result<Self> {
-        let shapes = shapes_for(sizes, hidden, output)?;
+        Ok(Self::init_shapes(shapes_for(sizes, hidden, output)?, init))
+    }
+
+    /// An MLP of these (checked) layer shapes, every parameter given by `init` in order.
+    pub(super) fn init_shapes(
+        shapes: SmallVec<[Shape; 4]>,
+        mut init: impl FnMut(ParamSlot) -> f64,
+    ) -> Self {
         let mut params = Vec::with_capacity(shapes.iter().map(|s| s.parameter_count()).sum());
         for (layer, s) in shapes.iter().enumerate() {
             for neuron in 0..s.outputs {
@@ -136,7 +144,7 @@ impl Mlp {
                 }
             }
         }
-        Ok(Mlp { shapes, params })
+        Mlp { shapes, params }
     }
 
     /// An MLP with every parameter 0.
@@ -176,14 +184,7 @@ impl Mlp {
         output: Activation,
         rng: &mut R,
     ) -> Result<Self> {
-        use rand::RngExt;
-        Self::with_init(sizes, hidden, output, |slot| {
-            if slot.is_bias() {
-                0.0
-            } else {
-                rng.random_range(-1.0..1.0) / (slot.fan_in as f64).sqrt()
-            }
-        })
+        Self::with_init(sizes, hidden, output, random_init(rng))
     }
 
     /// An MLP with explicit parameters in [`parameters()`](Mlp::parameters) order.
@@ -418,6 +419,18 @@ impl fmt::Display for Mlp {
             acts.join("/"),
             self.params.len()
         )
+    }
+}
+
+/// [`Mlp::random`]'s initialiser: weights uniform in `[-1, 1) / sqrt(fan_in)`, biases 0.
+pub(super) fn random_init<R: rand::Rng + ?Sized>(rng: &mut R) -> impl FnMut(ParamSlot) -> f64 + '_ {
+    use rand::RngExt;
+    |slot| {
+        if slot.is_bias() {
+            0.0
+        } else {
+            rng.random_range(-1.0..1.0) / (slot.fan_in as f64).sqrt()
+        }
     }
 }
 

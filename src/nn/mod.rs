@@ -14,6 +14,7 @@
 
 mod activation;
 mod bind;
+mod builder;
 mod dense;
 mod layer;
 pub(crate) mod loss;
@@ -22,6 +23,7 @@ mod neuron;
 
 pub use activation::Activation;
 pub use bind::Bound;
+pub use builder::MlpBuilder;
 pub(crate) use dense::Scratch;
 pub use layer::Layer;
 pub use mlp::{Mlp, ParamSlot};

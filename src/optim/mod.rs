@@ -16,13 +16,14 @@ use std::sync::Arc;
 /// An update rule over a flat parameter vector.
 ///
 /// Contract: `step` either updates every parameter or, when an update would produce a NaN or
-/// infinite parameter, changes nothing and returns `Err(k)` with the first such parameter's
-/// index. So a failed step leaves the model at its last good parameters.
+/// infinite parameter, changes nothing and returns [`Error::NonFiniteParameter`] with the
+/// first such parameter's index. So a failed step leaves the model at its last good
+/// parameters, and `?` works in a hand-written training loop.
 ///
 /// ```
 /// use tapegrad::{Optimizer, Sgd};
 /// let mut params = [1.0, 2.0];
-/// Sgd::new(0.5)?.step(&mut params, &[2.0, -2.0]).unwrap();
+/// Sgd::new(0.5)?.step(&mut params, &[2.0, -2.0])?;
 /// assert_eq!(params, [0.0, 3.0]);
 /// # Ok::<(), tapegrad::Error>(())
 /// ```
@@ -31,8 +32,10 @@ pub trait Optimizer {
     ///
     /// # Errors
     ///
-    /// `Err(k)`, with nothing changed, if parameter `k` would become non-finite.
-    fn step(&mut self, params: &mut [f64], grads: &[f64]) -> std::result::Result<(), usize>;
+    /// [`Error::NonFiniteParameter`], with nothing changed, if a parameter would become
+    /// non-finite; [`Error::GradientCount`], with nothing changed, if `grads` and `params`
+    /// differ in length.
+    fn step(&mut self, params: &mut [f64], grads: &[f64]) -> Result<()>;
 }
 
 /// A learning rate as a function of the step number `t` (0 for the first step).
@@ -131,8 +134,9 @@ impl Schedule {
     }
 
     /// Any rate as a closure of the step number. The closure cannot be checked in advance: a
-    /// step whose rate is not finite or is negative is refused by the optimizer (`Err(0)`,
-    /// nothing changed), as an update to a non-finite value would be.
+    /// step whose rate is not finite or is negative is refused by the optimizer
+    /// ([`Error::NonFiniteParameter`] for parameter 0, nothing changed), as an update to a
+    /// non-finite value would be.
     ///
     /// ```
     /// use tapegrad::Schedule;
@@ -177,23 +181,29 @@ impl fmt::Debug for Schedule {
     }
 }
 
-/// The rate for step `t`, or `Err(0)` if a closure gave an unusable one.
-fn rate_at(schedule: &Schedule, t: usize) -> std::result::Result<f64, usize> {
+/// The rate for step `t`, or the error for parameter 0 if a closure gave an unusable one.
+fn rate_at(schedule: &Schedule, t: usize) -> Result<f64> {
     let lr = schedule.at(t);
     if lr.is_finite() && lr >= 0.0 {
         Ok(lr)
     } else {
-        Err(0)
+        Err(non_finite(0))
     }
 }
 
-#[track_caller]
-fn check_lengths(params: &[f64], grads: &[f64]) {
-    assert_eq!(
-        params.len(),
-        grads.len(),
-        "tapegrad: one gradient per parameter"
-    );
+fn non_finite(parameter: usize) -> Error {
+    Error::NonFiniteParameter { parameter }
+}
+
+fn check_lengths(params: &[f64], grads: &[f64]) -> Result<()> {
+    if params.len() == grads.len() {
+        Ok(())
+    } else {
+        Err(Error::GradientCount {
+            parameters: params.len(),
+            gradients: grads.len(),
+        })
+    }
 }
 
 /// Sizes an optimizer's state on its first step; later steps must use the same length.
@@ -216,7 +226,7 @@ fn size_state(state: &mut Vec<f64>, len: usize) {
 /// use tapegrad::{Optimizer, Sgd};
 /// let mut sgd = Sgd::new(0.1)?;
 /// let mut p = [1.0];
-/// sgd.step(&mut p, &[10.0]).unwrap();
+/// sgd.step(&mut p, &[10.0])?;
 /// assert_eq!(p, [0.0]);
 /// assert!(Sgd::new(0.0).is_err());
 /// # Ok::<(), tapegrad::Error>(())
@@ -249,8 +259,8 @@ impl Sgd {
     /// use tapegrad::{Optimizer, Schedule, Sgd};
     /// let mut sgd = Sgd::with_schedule(Schedule::linear(1.0, 0.5, 2)?);
     /// let mut p = [0.0];
-    /// sgd.step(&mut p, &[1.0]).unwrap(); // lr 1.0
-    /// sgd.step(&mut p, &[1.0]).unwrap(); // lr 0.75
+    /// sgd.step(&mut p, &[1.0])?; // lr 1.0
+    /// sgd.step(&mut p, &[1.0])?; // lr 0.75
     /// assert_eq!(p, [-1.75]);
     /// assert_eq!(sgd.learning_rate(), 0.5); // the next step's
     /// # Ok::<(), tapegrad::Error>(())
@@ -277,8 +287,8 @@ impl Sgd {
     /// use tapegrad::{Optimizer, Sgd};
     /// let mut sgd = Sgd::with_momentum(0.1, 0.9)?;
     /// let mut p = [0.0];
-    /// sgd.step(&mut p, &[1.0]).unwrap(); // v = 1
-    /// sgd.step(&mut p, &[1.0]).unwrap(); // v = 0.9 + 1 = 1.9
+    /// sgd.step(&mut p, &[1.0])?; // v = 1
+    /// sgd.step(&mut p, &[1.0])?; // v = 0.9 + 1 = 1.9
     /// assert!((p[0] - -(0.1 + 0.19)).abs() < 1e-15);
     /// assert!(Sgd::with_momentum(0.1, 1.0).is_err());
     /// # Ok::<(), tapegrad::Error>(())
@@ -333,7 +343,7 @@ impl Sgd {
     /// ```
     /// use tapegrad::{Optimizer, Sgd};
     /// let mut sgd = Sgd::new(0.1)?;
-    /// sgd.step(&mut [1.0], &[1.0]).unwrap();
+    /// sgd.step(&mut [1.0], &[1.0])?;
     /// assert_eq!(sgd.steps(), 1);
     /// # Ok::<(), tapegrad::Error>(())
     /// ```
@@ -344,8 +354,8 @@ impl Sgd {
 }
 
 impl Optimizer for Sgd {
-    fn step(&mut self, params: &mut [f64], grads: &[f64]) -> std::result::Result<(), usize> {
-        check_lengths(params, grads);
+    fn step(&mut self, params: &mut [f64], grads: &[f64]) -> Result<()> {
+        check_lengths(params, grads)?;
         let lr = rate_at(&self.schedule, self.t)?;
         let mu = self.momentum;
         if mu == 0.0 {
@@ -360,7 +370,7 @@ impl Optimizer for Sgd {
                     .iter()
                     .zip(grads)
                     .position(|pg| !new_value(pg).is_finite());
-                return Err(k.unwrap_or(0));
+                return Err(non_finite(k.unwrap_or(0)));
             }
             for (p, g) in params.iter_mut().zip(grads) {
                 *p -= lr * g;
@@ -373,7 +383,7 @@ impl Optimizer for Sgd {
                 let vk = mu * v[k] + grads[k];
                 !(vk.is_finite() && (params[k] - lr * vk).is_finite())
             }) {
-                return Err(k);
+                return Err(non_finite(k));
             }
             for k in 0..params.len() {
                 v[k] = mu * v[k] + grads[k];
@@ -394,7 +404,7 @@ impl Optimizer for Sgd {
 /// use tapegrad::{Adam, Optimizer};
 /// let mut adam = Adam::new(0.1)?;
 /// let mut p = [1.0, 1.0];
-/// adam.step(&mut p, &[3.0, -0.001]).unwrap();
+/// adam.step(&mut p, &[3.0, -0.001])?;
 /// // The first step moves each parameter by about lr, whatever the gradient's size.
 /// assert!((p[0] - 0.9).abs() < 1e-8 && (p[1] - 1.1).abs() < 1e-5);
 /// # Ok::<(), tapegrad::Error>(())
@@ -526,8 +536,8 @@ impl Adam {
 }
 
 impl Optimizer for Adam {
-    fn step(&mut self, params: &mut [f64], grads: &[f64]) -> std::result::Result<(), usize> {
-        check_lengths(params, grads);
+    fn step(&mut self, params: &mut [f64], grads: &[f64]) -> Result<()> {
+        check_lengths(params, grads)?;
         let lr = rate_at(&self.schedule, self.t)?;
         size_state(&mut self.m, params.len());
         size_state(&mut self.v, params.len());
@@ -545,7 +555,7 @@ impl Optimizer for Adam {
             let (m, v, delta) = update(self.m[k], self.v[k], grads[k]);
             !(m.is_finite() && v.is_finite() && (params[k] - delta).is_finite())
         }) {
-            return Err(k);
+            return Err(non_finite(k));
         }
         for k in 0..params.len() {
             let (m, v, delta) = update(self.m[k], self.v[k], grads[k]);

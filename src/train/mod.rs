@@ -4,12 +4,14 @@
 //! every step: once warm, a training step allocates nothing.
 
 pub(crate) mod parallel;
+mod progress;
 
 use crate::engine::{Gradients, Op, Tape};
 use crate::error::{Error, Result};
 use crate::nn::loss::{check_lengths, Loss};
 use crate::nn::{Mlp, Scratch};
 use crate::optim::Optimizer;
+use std::ops::ControlFlow;
 
 /// Training data: rows of inputs and rows of targets, checked once on construction.
 ///
@@ -164,15 +166,27 @@ impl Dataset {
         Ok(())
     }
 
-    /// Checks that `model` takes this dataset's inputs and produces its targets' length.
-    pub(crate) fn check_model(&self, model: &Mlp) -> Result<()> {
+    /// Checks that `model` takes this dataset's inputs and that its targets' length suits the
+    /// model's outputs under `loss` (one class index per sample for cross-entropy, one target
+    /// per output otherwise).
+    pub(crate) fn check_model(&self, model: &Mlp, loss: Loss) -> Result<()> {
         if model.input_size() != self.input_size {
             return Err(Error::InputSize {
                 expected: model.input_size(),
                 found: self.input_size,
             });
         }
+        if loss == Loss::CrossEntropy {
+            // Lengths and values together, sample by sample, when the targets are checked.
+            return Ok(());
+        }
         check_lengths(model.output_size(), self.target_size)
+    }
+
+    /// [`Dataset::check_model`], then every sample's targets against the loss.
+    pub(crate) fn check_all(&self, model: &Mlp, loss: Loss) -> Result<()> {
+        self.check_model(model, loss)?;
+        (0..self.len).try_for_each(|i| loss.check(i, model.output_size(), self.target(i)))
     }
 }
 
@@ -201,7 +215,8 @@ impl Mlp {
     ///
     /// # Errors
     ///
-    /// [`Error::InputSize`] or [`Error::TargetSize`] if the model does not fit the data.
+    /// [`Error::InputSize`] or [`Error::TargetSize`] if the model does not fit the data;
+    /// [`Error::InvalidTarget`] or [`Error::ClassTarget`] for a target the loss cannot take.
     ///
     /// ```
     /// use tapegrad::{Activation, Dataset, Loss, Mlp};
@@ -215,22 +230,102 @@ impl Mlp {
     /// # Ok::<(), tapegrad::Error>(())
     /// ```
     pub fn loss(&self, data: &Dataset, loss: Loss) -> Result<f64> {
-        data.check_model(self)?;
+        data.check_all(self, loss)?;
+        Ok(evaluate(self, data, loss, &mut Scratch::default()).loss)
+    }
+
+    /// The fraction of `data` that the model classifies correctly under a classification
+    /// `loss` (see [`Loss::is_classification`]): for [`Loss::CrossEntropy`] the samples whose
+    /// largest output ([`Mlp::classify`]) is the target class, for the two-class losses the
+    /// outputs on their target's side of the boundary. `None` for a regression loss.
+    ///
+    /// # Errors
+    ///
+    /// As [`Mlp::loss`].
+    ///
+    /// ```
+    /// use tapegrad::{Activation, Dataset, Loss, Mlp};
+    /// // Three classes; the logits are the inputs themselves.
+    /// let m = Mlp::from_parameters(&[2, 3], Activation::Identity, Activation::Identity,
+    ///     &[1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.5])?;
+    /// let data = Dataset::new(&[[2.0, 1.0], [0.0, 3.0], [0.0, 0.0]], &[[0.0], [1.0], [0.0]])?;
+    /// assert_eq!(m.accuracy(&data, Loss::CrossEntropy)?, Some(2.0 / 3.0)); // the last is class 2
+    /// assert_eq!(m.accuracy(&data, Loss::Mse).ok(), None); // 3 outputs, 1 target: an error
+    /// # Ok::<(), tapegrad::Error>(())
+    /// ```
+    pub fn accuracy(&self, data: &Dataset, loss: Loss) -> Result<Option<f64>> {
+        data.check_all(self, loss)?;
+        Ok(evaluate(self, data, loss, &mut Scratch::default()).accuracy)
+    }
+
+    /// The class the model predicts for `x`: the index of its largest output (the first on a
+    /// tie; NaN outputs are passed over).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InputSize`] if `x` does not have the model's input size.
+    ///
+    /// ```
+    /// use tapegrad::{Activation, Mlp};
+    /// let m = Mlp::from_parameters(&[1, 3], Activation::Identity, Activation::Identity,
+    ///     &[1.0, 0.0, -1.0, 0.0, 0.0, 0.5])?;
+    /// assert_eq!(m.classify(&[2.0])?, 0); // outputs 2, -2, 0.5
+    /// assert_eq!(m.classify(&[-2.0])?, 1); // outputs -2, 2, 0.5
+    /// # Ok::<(), tapegrad::Error>(())
+    /// ```
+    pub fn classify(&self, x: &[f64]) -> Result<usize> {
         let mut s = Scratch::default();
-        let mut total = 0.0;
-        for i in 0..data.len() {
-            let out = self.predict_with(data.input(i), &mut s)?;
-            total += loss.eval(out, data.target(i))?;
-        }
-        Ok(total / data.len() as f64)
+        Ok(crate::nn::loss::argmax(self.predict_with(x, &mut s)?))
     }
 }
 
-/// How to train: epochs, batch size and loss. Checked by [`Trainer::new`].
+/// The mean loss and the accuracy of `model` over `data`; sizes and targets already checked.
+fn evaluate(model: &Mlp, data: &Dataset, loss: Loss, s: &mut Scratch) -> Metrics {
+    let (mut total, mut correct, mut counted) = (0.0, 0, 0);
+    for i in 0..data.len() {
+        let out = model
+            .predict_with(data.input(i), s)
+            .expect("input size checked");
+        total += loss.eval_unchecked(out, data.target(i));
+        if let Some((right, n)) = loss.count_correct(out, data.target(i)) {
+            (correct, counted) = (correct + right, counted + n);
+        }
+    }
+    Metrics {
+        loss: total / data.len() as f64,
+        accuracy: (counted > 0).then(|| correct as f64 / counted as f64),
+    }
+}
+
+/// A model's loss and accuracy on a dataset, as [`EpochReport::validation`] reports them.
+///
+/// ```
+/// use tapegrad::{Activation, Dataset, Loss, Mlp, Sgd, TrainConfig, Trainer};
+/// let mut model = Mlp::zeros(&[1, 2], Activation::Identity, Activation::Identity)?;
+/// let train = Dataset::new(&[[-1.0], [1.0]], &[[0.0], [1.0]])?;
+/// let mut seen = Vec::new();
+/// Trainer::new(TrainConfig::default().epochs(20).loss(Loss::CrossEntropy))?
+///     .with_validation(train.clone())
+///     .fit(&mut model, &mut Sgd::new(0.5)?, &train, |r| seen.push(r.validation.unwrap()))?;
+/// assert_eq!(seen[0].accuracy, Some(1.0));
+/// assert!(seen[19].loss < seen[0].loss);
+/// # Ok::<(), tapegrad::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Metrics {
+    /// The mean loss over the samples.
+    pub loss: f64,
+    /// The fraction classified correctly for a classification loss ([`Mlp::accuracy`]);
+    /// `None` for a regression loss.
+    pub accuracy: Option<f64>,
+}
+
+/// How to train: epochs, batch size and loss, whether to keep the best parameters seen on the
+/// validation data, and whether to show a progress bar. Checked by [`Trainer::new`].
 ///
 /// ```
 /// use tapegrad::{Loss, TrainConfig};
-/// let config = TrainConfig { epochs: 1000, batch_size: 1, loss: Loss::Mse };
+/// let config = TrainConfig { epochs: 1000, batch_size: 1, loss: Loss::Mse, restore_best: false, progress: false };
 /// assert_eq!(config, TrainConfig::default().epochs(1000));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -242,15 +337,25 @@ pub struct TrainConfig {
     pub batch_size: usize,
     /// The loss to minimise.
     pub loss: Loss,
+    /// At the end of training (also when the epoch callback stops it), put the model back to
+    /// its parameters after the epoch with the lowest validation loss. Needs validation data
+    /// ([`Trainer::with_validation`]).
+    pub restore_best: bool,
+    /// Draw a progress bar (steps, epoch, loss, time left) on standard output while training,
+    /// if standard output is a terminal and the crate's `progress` feature is on (it is by
+    /// default); otherwise nothing is drawn, so logs and tests stay clean.
+    pub progress: bool,
 }
 
 impl Default for TrainConfig {
-    /// One epoch, per-sample updates, MSE.
+    /// One epoch, per-sample updates, MSE, no restoring, no progress bar.
     fn default() -> Self {
         TrainConfig {
             epochs: 1,
             batch_size: 1,
             loss: Loss::Mse,
+            restore_best: false,
+            progress: false,
         }
     }
 }
@@ -289,6 +394,29 @@ impl TrainConfig {
         self.loss = loss;
         self
     }
+
+    /// Sets whether to restore the parameters with the lowest validation loss at the end (see
+    /// [`Trainer::with_validation`] for an example).
+    ///
+    /// ```
+    /// assert!(tapegrad::TrainConfig::default().restore_best(true).restore_best);
+    /// ```
+    #[must_use]
+    pub fn restore_best(mut self, restore_best: bool) -> Self {
+        self.restore_best = restore_best;
+        self
+    }
+
+    /// Sets whether to draw a progress bar when standard output is a terminal.
+    ///
+    /// ```
+    /// assert!(tapegrad::TrainConfig::default().progress(true).progress);
+    /// ```
+    #[must_use]
+    pub fn progress(mut self, progress: bool) -> Self {
+        self.progress = progress;
+        self
+    }
 }
 
 /// What the epoch callback of [`Trainer::fit`] receives.
@@ -305,6 +433,7 @@ impl TrainConfig {
 /// # Ok::<(), tapegrad::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct EpochReport<'m> {
     /// The epoch that just ended (from 0).
     pub epoch: usize,
@@ -312,12 +441,48 @@ pub struct EpochReport<'m> {
     /// extra forward pass). For the loss of the model as it stands, use
     /// [`Mlp::loss`] on `model`.
     pub loss: f64,
-    /// For a classification loss ([`Loss::is_classification`]), the fraction of outputs on the
-    /// right side of the boundary, counted like `loss` (each before its step's update);
+    /// For a classification loss ([`Loss::is_classification`]), the fraction classified
+    /// correctly ([`Mlp::accuracy`]), counted like `loss` (each before its step's update);
     /// `None` for a regression loss.
     pub accuracy: Option<f64>,
+    /// The model after the epoch, on the validation data ([`Trainer::with_validation`]);
+    /// `None` without validation data.
+    pub validation: Option<Metrics>,
     /// The model after the epoch.
     pub model: &'m Mlp,
+}
+
+/// What an epoch callback returns: `()` to go on, or a [`ControlFlow`], whose `Break` stops
+/// training after this epoch.
+///
+/// ```
+/// use std::ops::ControlFlow;
+/// use tapegrad::{Activation, Dataset, Mlp, Sgd, TrainConfig, Trainer};
+/// let mut model = Mlp::zeros(&[1, 1], Activation::Identity, Activation::Identity)?;
+/// let data = Dataset::new(&[[1.0]], &[[2.0]])?;
+/// // Stop once the loss is small: far fewer than the 1000 epochs asked for.
+/// let summary = Trainer::new(TrainConfig::default().epochs(1000))?
+///     .fit(&mut model, &mut Sgd::new(0.1)?, &data, |r| {
+///         if r.loss < 1e-6 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+///     })?;
+/// assert!(summary.stopped && summary.epochs < 1000);
+/// # Ok::<(), tapegrad::Error>(())
+/// ```
+pub trait EpochControl {
+    /// Whether to go on.
+    fn flow(self) -> ControlFlow<()>;
+}
+
+impl EpochControl for () {
+    fn flow(self) -> ControlFlow<()> {
+        ControlFlow::Continue(())
+    }
+}
+
+impl EpochControl for ControlFlow<()> {
+    fn flow(self) -> ControlFlow<()> {
+        self
+    }
 }
 
 /// Summary returned by [`Trainer::fit`].
@@ -328,10 +493,11 @@ pub struct EpochReport<'m> {
 /// let data = Dataset::new(&[[1.0], [2.0]], &[[2.0], [4.0]])?;
 /// let summary = Trainer::new(TrainConfig::default().epochs(2))?
 ///     .fit(&mut model, &mut Sgd::new(0.1)?, &data, |_| {})?;
-/// assert_eq!(summary.steps, 4);
+/// assert_eq!((summary.epochs, summary.steps, summary.stopped), (2, 4, false));
 /// # Ok::<(), tapegrad::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct TrainSummary {
     /// Epochs completed.
     pub epochs: usize,
@@ -339,6 +505,11 @@ pub struct TrainSummary {
     pub steps: usize,
     /// The last epoch's [`EpochReport::loss`] (NaN if no epoch ran).
     pub last_loss: f64,
+    /// Whether the epoch callback stopped training before `epochs` were done.
+    pub stopped: bool,
+    /// The epoch with the lowest validation loss, and that loss (`None` without validation
+    /// data). With [`TrainConfig::restore_best`] the model ends with that epoch's parameters.
+    pub best: Option<(usize, f64)>,
 }
 
 /// Reorders an epoch's sample indices (the caller's RNG behind it).
@@ -369,9 +540,13 @@ pub struct Trainer {
     /// The parameters of the last step whose loss was finite, and whether they are set.
     last_good: Vec<f64>,
     has_last_good: bool,
-    /// Correct and counted outputs of the current epoch (classification losses).
+    /// Correct and counted answers of the current epoch (classification losses).
     correct: usize,
     counted: usize,
+    /// Data to evaluate the model on after every epoch.
+    validation: Option<Dataset>,
+    /// The parameters after the epoch with the lowest validation loss so far.
+    best: Vec<f64>,
 }
 
 impl Trainer {
@@ -404,7 +579,34 @@ impl Trainer {
             has_last_good: false,
             correct: 0,
             counted: 0,
+            validation: None,
+            best: Vec::new(),
         })
+    }
+
+    /// Evaluates the model on `data` after every epoch: its loss and accuracy are in
+    /// [`EpochReport::validation`], the best epoch in [`TrainSummary::best`], and with
+    /// [`TrainConfig::restore_best`] the model ends at that epoch's parameters. The data is
+    /// checked against the model (as the training data is) when training starts.
+    ///
+    /// ```
+    /// use tapegrad::{Activation, Dataset, Mlp, Sgd, TrainConfig, Trainer};
+    /// // Fit y = x on one point, validated on another that a bias-only model cannot fit.
+    /// let mut model = Mlp::zeros(&[1, 1], Activation::Identity, Activation::Identity)?;
+    /// let train = Dataset::new(&[[1.0]], &[[1.0]])?;
+    /// let val = Dataset::new(&[[0.0]], &[[0.0]])?;
+    /// let summary = Trainer::new(TrainConfig::default().epochs(30).restore_best(true))?
+    ///     .with_validation(val)
+    ///     .fit(&mut model, &mut Sgd::new(0.3)?, &train, |_| {})?;
+    /// let (best_epoch, best_loss) = summary.best.unwrap();
+    /// assert!(best_epoch < 29);
+    /// assert_eq!(model.predict(&[0.0])?[0].powi(2), best_loss); // the best epoch's model
+    /// # Ok::<(), tapegrad::Error>(())
+    /// ```
+    #[must_use]
+    pub fn with_validation(mut self, data: Dataset) -> Self {
+        self.validation = Some(data);
+        self
     }
 
     /// The configuration.
@@ -421,13 +623,16 @@ impl Trainer {
 
     /// Runs `config.epochs` epochs over `data` in order (no shuffling, as the seed), one
     /// optimizer step per batch, calling `on_epoch` after each epoch with the epoch's loss and,
-    /// for a classification loss, its accuracy.
+    /// for a classification loss, its accuracy (and the validation metrics, with
+    /// [`Trainer::with_validation`]). `on_epoch` returns `()` or a [`ControlFlow`]: `Break`
+    /// stops training after that epoch ([`EpochControl`]).
     ///
     /// # Errors
     ///
-    /// [`Error::InputSize`] / [`Error::TargetSize`] if the model does not fit the data, and
-    /// [`Error::InvalidTarget`] if a target does not suit the loss (all checked before any
-    /// step). [`Error::NonFiniteLoss`] if a step's loss is NaN or infinite: training stops and
+    /// [`Error::InputSize`] / [`Error::TargetSize`] if the model does not fit the data (or the
+    /// validation data), [`Error::InvalidTarget`] / [`Error::ClassTarget`] if a target does not
+    /// suit the loss, and [`Error::NoValidation`] for [`TrainConfig::restore_best`] without
+    /// validation data (all checked before any step). [`Error::NonFiniteLoss`] if a step's loss is NaN or infinite: training stops and
     /// the model is put back to the parameters of the last step whose loss was finite (the
     /// optimizer's own state, such as momentum, is not rolled back).
     /// [`Error::NonFiniteUpdate`] if a gradient or an updated parameter would be NaN or
@@ -445,12 +650,12 @@ impl Trainer {
     /// assert_eq!(model.parameters(), &[1.0, 0.0]); // untouched
     /// # Ok::<(), tapegrad::Error>(())
     /// ```
-    pub fn fit<O: Optimizer + ?Sized>(
+    pub fn fit<O: Optimizer + ?Sized, C: EpochControl>(
         &mut self,
         model: &mut Mlp,
         optimizer: &mut O,
         data: &Dataset,
-        on_epoch: impl FnMut(&EpochReport<'_>),
+        on_epoch: impl FnMut(&EpochReport<'_>) -> C,
     ) -> Result<TrainSummary> {
         self.run(model, optimizer, data, None, on_epoch)
     }
@@ -476,29 +681,32 @@ impl Trainer {
     /// assert_eq!(accuracy, Some(1.0));
     /// # Ok::<(), tapegrad::Error>(())
     /// ```
-    pub fn fit_shuffled<O: Optimizer + ?Sized, R: rand::Rng + ?Sized>(
+    pub fn fit_shuffled<O: Optimizer + ?Sized, R: rand::Rng + ?Sized, C: EpochControl>(
         &mut self,
         model: &mut Mlp,
         optimizer: &mut O,
         data: &Dataset,
         rng: &mut R,
-        on_epoch: impl FnMut(&EpochReport<'_>),
+        on_epoch: impl FnMut(&EpochReport<'_>) -> C,
     ) -> Result<TrainSummary> {
         let mut shuffle = |order: &mut [usize]| rand::seq::SliceRandom::shuffle(order, rng);
         self.run(model, optimizer, data, Some(&mut shuffle), on_epoch)
     }
 
-    fn run<O: Optimizer + ?Sized>(
+    fn run<O: Optimizer + ?Sized, C: EpochControl>(
         &mut self,
         model: &mut Mlp,
         optimizer: &mut O,
         data: &Dataset,
         mut shuffle: Option<Shuffle<'_>>,
-        mut on_epoch: impl FnMut(&EpochReport<'_>),
+        mut on_epoch: impl FnMut(&EpochReport<'_>) -> C,
     ) -> Result<TrainSummary> {
-        data.check_model(model)?;
-        for i in 0..data.len() {
-            self.config.loss.check_targets(i, data.target(i))?;
+        let loss_kind = self.config.loss;
+        data.check_all(model, loss_kind)?;
+        if let Some(val) = &self.validation {
+            val.check_all(model, loss_kind)?;
+        } else if self.config.restore_best {
+            return Err(Error::NoValidation);
         }
         self.has_last_good = false;
         let batch = self.config.batch_size;
@@ -506,7 +714,14 @@ impl Trainer {
             epochs: 0,
             steps: 0,
             last_loss: f64::NAN,
+            stopped: false,
+            best: None,
         };
+        let per_epoch = data.len().div_ceil(batch);
+        let bar = progress::Bar::new(
+            self.config.progress,
+            self.config.epochs.saturating_mul(per_epoch),
+        );
         let mut order = std::mem::take(&mut self.order);
         for epoch in 0..self.config.epochs {
             order.clear();
@@ -519,7 +734,6 @@ impl Trainer {
             // losses overflows, the sum of each over the count (never above the largest).
             let mut total = 0.0;
             let mut scaled = 0.0;
-            let per_epoch = order.chunks(batch).len() as f64;
             let mut steps = 0;
             for chunk in order.chunks(batch) {
                 let result =
@@ -527,7 +741,7 @@ impl Trainer {
                 match result {
                     Ok(loss) => {
                         total += loss;
-                        scaled += loss / per_epoch;
+                        scaled += loss / per_epoch as f64;
                     }
                     Err(e) => {
                         if matches!(e, Error::NonFiniteLoss { .. }) && self.has_last_good {
@@ -538,6 +752,7 @@ impl Trainer {
                     }
                 }
                 steps += 1;
+                bar.step();
             }
             summary.epochs += 1;
             summary.steps += steps;
@@ -547,14 +762,37 @@ impl Trainer {
                 scaled
             };
             let accuracy = (self.counted > 0).then(|| self.correct as f64 / self.counted as f64);
-            on_epoch(&EpochReport {
+            let validation = self
+                .validation
+                .as_ref()
+                .map(|val| evaluate(model, val, loss_kind, &mut self.scratch));
+            if let Some(v) = validation {
+                // The first epoch always counts, even with a non-finite loss, so that there is
+                // a best to restore; later ones only by being lower.
+                if summary.best.is_none_or(|(_, best)| v.loss < best) {
+                    summary.best = Some((epoch, v.loss));
+                    self.best.clear();
+                    self.best.extend_from_slice(model.parameters());
+                }
+            }
+            bar.epoch(epoch, self.config.epochs, summary.last_loss, validation);
+            let report = EpochReport {
                 epoch,
                 loss: summary.last_loss,
                 accuracy,
+                validation,
                 model,
-            });
+            };
+            if bar.suspend(|| on_epoch(&report).flow()).is_break() {
+                summary.stopped = epoch + 1 < self.config.epochs;
+                break;
+            }
         }
+        drop(bar);
         self.order = order;
+        if self.config.restore_best && summary.best.is_some() {
+            model.parameters_mut().copy_from_slice(&self.best);
+        }
         Ok(summary)
     }
 
@@ -584,10 +822,12 @@ impl Trainer {
         data: &Dataset,
         samples: std::ops::Range<usize>,
     ) -> Result<f64> {
-        data.check_model(model)?;
+        data.check_model(model, self.config.loss)?;
         data.check_range(&samples)?;
         for i in samples.clone() {
-            self.config.loss.check_targets(i, data.target(i))?;
+            self.config
+                .loss
+                .check(i, model.output_size(), data.target(i))?;
         }
         self.has_last_good = false;
         self.step_unchecked(model, optimizer, data, samples, 0)
@@ -616,9 +856,10 @@ impl Trainer {
                 loss_kind.record(r, s.output_nodes(), s.output_values(), data.target(i))
             });
             if classify {
-                for (&o, &t) in s.output_values().iter().zip(data.target(i)) {
-                    self.correct += usize::from(loss_kind.is_correct(o, t) == Some(true));
-                    self.counted += 1;
+                if let Some((right, n)) = loss_kind.count_correct(s.output_values(), data.target(i))
+                {
+                    self.correct += right;
+                    self.counted += n;
                 }
             }
             self.losses.push(node);
@@ -658,20 +899,24 @@ impl Trainer {
             .then(|| grads.iter().position(|g| !g.is_finite()))
             .flatten();
         let result = match grads_ok {
-            Some(k) => Err(k),
+            Some(parameter) => Err(Error::NonFiniteParameter { parameter }),
             None => optimizer.step(model.parameters_mut(), grads),
         };
-        result.map_err(|parameter| Error::NonFiniteUpdate {
-            epoch,
-            sample: first_sample,
-            parameter,
+        result.map_err(|e| match e {
+            Error::NonFiniteParameter { parameter } => Error::NonFiniteUpdate {
+                epoch,
+                sample: first_sample,
+                parameter,
+            },
+            other => other,
         })?;
         Ok(loss)
     }
 }
 
-/// Trains `model` on `data` with `optimizer` as `config` says; shorthand for
-/// [`Trainer::new`] then [`Trainer::fit`].
+/// Trains `model` with `optimizer` on `data` as `config` says; shorthand for
+/// [`Trainer::new`] then [`Trainer::fit`] (the same argument order, `config` before the
+/// callback).
 ///
 /// # Errors
 ///
@@ -681,16 +926,16 @@ impl Trainer {
 /// use tapegrad::{train, Activation, Dataset, Mlp, Sgd, TrainConfig};
 /// let mut model = Mlp::zeros(&[1, 1], Activation::Sigmoid, Activation::Sigmoid)?;
 /// let data = Dataset::new(&[[-1.0], [1.0]], &[[0.0], [1.0]])?;
-/// train(&mut model, &data, &mut Sgd::new(1.0)?, TrainConfig::default().epochs(200), |_| {})?;
+/// train(&mut model, &mut Sgd::new(1.0)?, &data, TrainConfig::default().epochs(200), |_| {})?;
 /// assert!(model.predict(&[1.0])?[0] > 0.9);
 /// # Ok::<(), tapegrad::Error>(())
 /// ```
-pub fn train<O: Optimizer + ?Sized>(
+pub fn train<O: Optimizer + ?Sized, C: EpochControl>(
     model: &mut Mlp,
-    data: &Dataset,
     optimizer: &mut O,
+    data: &Dataset,
     config: TrainConfig,
-    on_epoch: impl FnMut(&EpochReport<'_>),
+    on_epoch: impl FnMut(&EpochReport<'_>) -> C,
 ) -> Result<TrainSummary> {
     Trainer::new(config)?.fit(model, optimizer, data, on_epoch)
 }

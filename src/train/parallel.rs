@@ -155,7 +155,9 @@ impl BatchGradient {
     /// # Errors
     ///
     /// [`Error::InputSize`] / [`Error::TargetSize`] if the data does not fit the model,
-    /// [`Error::SampleRange`] for an empty range or one past the end of the data, [`Error::ParameterCount`] if `grads` does not have one slot per
+    /// [`Error::SampleRange`] for an empty range or one past the end of the data,
+    /// [`Error::InvalidTarget`] / [`Error::ClassTarget`] for a target the loss cannot take,
+    /// [`Error::ParameterCount`] if `grads` does not have one slot per
     /// parameter, and [`Error::NonFiniteLoss`] (epoch 0, the offending sample) if a sample's loss
     /// is NaN or infinite: the first such sample of the earliest group that has one, whatever
     /// the thread count. `grads` is then left unspecified.
@@ -179,8 +181,11 @@ impl BatchGradient {
         loss: Loss,
         grads: &mut [f64],
     ) -> Result<f64> {
-        data.check_model(model)?;
+        data.check_model(model, loss)?;
         data.check_range(&samples)?;
+        for i in samples.clone() {
+            loss.check(i, model.output_size(), data.target(i))?;
+        }
         let p = model.parameter_count();
         if grads.len() != p {
             return Err(Error::ParameterCount {
