@@ -78,7 +78,7 @@ impl Lab {
     /// # Errors
     ///
     /// [`tapegrad::Error::InvalidHyperparameter`] for a learning rate that is not positive and
-    /// finite, [`tapegrad::Error::NonFiniteUpdate`] if the run diverges (the model keeps the
+    /// finite, [`tapegrad::Error::NonFiniteParameter`] if the run diverges (the model keeps the
     /// parameters of its last finite step).
     pub fn train(
         &mut self,
@@ -107,12 +107,7 @@ impl Lab {
                 });
                 let grads = total.backward();
                 let dl_dp = bound.gradients(&grads);
-                sgd.step(self.model.parameters_mut(), dl_dp)
-                    .map_err(|parameter| tapegrad::Error::NonFiniteUpdate {
-                        epoch: self.steps,
-                        sample: 0,
-                        parameter,
-                    })?;
+                sgd.step(self.model.parameters_mut(), dl_dp)?;
             }
             self.tape.clear();
             self.steps += 1;
