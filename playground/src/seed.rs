@@ -6,7 +6,7 @@
 //! (`w1 w2 b1 | w3 w4 b2 | w5 w6 b3`). [`to_mlp_order`] and [`from_mlp_order`] convert.
 
 use crate::splitmix::SplitMix64;
-use tapegrad::{Activation, Dataset, Dot, Loss, Mlp, Sgd, Tape, TrainConfig, Trainer, Value};
+use tapegrad::{Activation, Dataset, Graphviz, Loss, Mlp, Sgd, Tape, TrainConfig, Trainer, Value};
 
 /// The parameters in the seed's order, as the page shows them.
 pub const SEED_NAMES: [&str; 9] = ["w1", "w2", "w3", "w4", "w5", "w6", "b1", "b2", "b3"];
@@ -123,7 +123,7 @@ pub fn step(params: &[f64; 9], x: [f64; 2], y_true: f64) -> tapegrad::Result<Ste
     let o1 = (w5 * h1 + w6 * h2 + b3).sigmoid().named("o1 = y_pred");
     let loss = (y_true - o1).powi(2).named("L = (y_true - y_pred)^2");
     let grads = loss.backward();
-    let dot = Dot::new(loss).gradients(&grads).render()?;
+    let dot = Graphviz::new(loss).gradients(&grads).render()?;
     Ok(Step {
         h1: h1.value(),
         h2: h2.value(),

@@ -1,10 +1,9 @@
 //! The safetensors reader and writer behind [`Mlp::save`] and [`Mlp::load`].
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ModelFileError, ModelIoError, Result};
 use crate::nn::{Activation, Layer, Mlp, Neuron};
 use safetensors::tensor::{Metadata, TensorView};
 use safetensors::Dtype;
-use std::collections::HashMap;
 use std::fs;
 use std::io::{Read, Write};
 use std::path::Path;
@@ -43,7 +42,7 @@ impl Mlp {
     ///
     /// # Errors
     ///
-    /// [`Error::ModelFormat`] if the safetensors writer refuses the data (it does not for any
+    /// [`ModelFileError::Format`] if the safetensors writer refuses the data (it does not for any
     /// model this crate can build).
     pub fn to_safetensors(&self) -> Result<Vec<u8>> {
         let sizes = self.sizes();
@@ -70,9 +69,9 @@ impl Mlp {
                 TensorView::new(Dtype::F64, shape.clone(), data).map(|v| (name.clone(), v))
             })
             .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|e| Error::ModelFormat(e.to_string()))?;
+            .map_err(|e| ModelFileError::Format(e.to_string()))?;
         let join = |xs: Vec<String>| xs.join(",");
-        let metadata = HashMap::from([
+        let metadata = [
             ("format".to_string(), MODEL_FORMAT.to_string()),
             (
                 "format_version".to_string(),
@@ -91,33 +90,41 @@ impl Mlp {
                         .collect(),
                 ),
             ),
-        ]);
-        safetensors::serialize(views, Some(metadata)).map_err(|e| Error::ModelFormat(e.to_string()))
+        ]
+        .into_iter()
+        .collect();
+        safetensors::serialize(views, Some(metadata))
+            .map_err(|e| ModelFileError::Format(e.to_string()).into())
     }
 
     /// Reads a model from safetensors bytes, checking everything (see the [module docs](crate::io)).
     ///
     /// # Errors
     ///
-    /// - [`Error::ModelTruncated`] / [`Error::ModelOversized`]: the length disagrees with the header.
-    /// - [`Error::ModelHeaderTooLarge`]: the header length is more than the bytes that follow it.
-    /// - [`Error::ModelFormat`]: the header is not valid safetensors.
-    /// - [`Error::ModelMetadata`], [`Error::ModelVersion`]: the architecture is missing, malformed
-    ///   or of an unknown format version.
-    /// - [`Error::MissingTensor`], [`Error::UnexpectedTensor`], [`Error::TensorDtype`],
-    ///   [`Error::TensorShape`], [`Error::NonFiniteWeight`]: the tensors do not fit it.
+    /// [`Error::ModelFile`], whose [`ModelFileError`] says what is wrong:
+    ///
+    /// - `Truncated` / `Oversized`: the length disagrees with the header.
+    /// - `HeaderTooLarge`: the header length is more than the bytes that follow it.
+    /// - `Format`: the header is not valid safetensors.
+    /// - `Metadata`, `Version`: the architecture is missing, malformed or of an unknown format
+    ///   version.
+    /// - `MissingTensor`, `UnexpectedTensor`, `TensorDtype`, `TensorShape`, `NonFiniteWeight`:
+    ///   the tensors do not fit it.
     ///
     /// ```
-    /// use tapegrad::{Error, Mlp};
-    /// assert_eq!(
-    ///     Mlp::from_safetensors(b"\x10\0\0\0\0\0\0\0{}"),
-    ///     Err(Error::ModelHeaderTooLarge { claimed: 16, available: 2 })
-    /// );
+    /// use tapegrad::{Error, ModelFileError, Mlp};
+    /// let cut = Mlp::from_safetensors(b"\x10\0\0\0\0\0\0\0{}");
+    /// let expected = ModelFileError::HeaderTooLarge { claimed: 16, available: 2 };
+    /// assert_eq!(cut, Err(Error::ModelFile(expected)));
     /// ```
     pub fn from_safetensors(bytes: &[u8]) -> Result<Mlp> {
         let (header_end, meta) = check_header(bytes, bytes.len() as u64)?;
         let data = &bytes[header_end..];
-        let (sizes, activations) = architecture(meta.metadata().as_ref())?;
+        let metadata = meta
+            .metadata()
+            .as_ref()
+            .ok_or_else(|| ModelFileError::Metadata("the file has no metadata".into()))?;
+        let (sizes, activations) = architecture(|key| metadata.get(key))?;
 
         let mut wanted = Vec::new();
         for (l, pair) in sizes.windows(2).enumerate() {
@@ -129,19 +136,21 @@ impl Mlp {
         for (name, shape) in &wanted {
             let info = meta
                 .info(name)
-                .ok_or_else(|| Error::MissingTensor { name: name.clone() })?;
+                .ok_or_else(|| ModelFileError::MissingTensor { name: name.clone() })?;
             if info.dtype != Dtype::F64 {
-                return Err(Error::TensorDtype {
+                return Err(ModelFileError::TensorDtype {
                     name: name.clone(),
                     found: info.dtype.to_string(),
-                });
+                }
+                .into());
             }
             if &info.shape != shape {
-                return Err(Error::TensorShape {
+                return Err(ModelFileError::TensorShape {
                     name: name.clone(),
                     expected: shape.clone(),
                     found: info.shape.clone(),
-                });
+                }
+                .into());
             }
         }
         let mut extra: Vec<String> = meta
@@ -151,13 +160,15 @@ impl Mlp {
             .collect();
         extra.sort();
         if let Some(name) = extra.into_iter().next() {
-            return Err(Error::UnexpectedTensor { name });
+            return Err(ModelFileError::UnexpectedTensor { name }.into());
         }
 
         let read = |name: &str| -> Result<Vec<f64>> {
-            let info = meta.info(name).ok_or_else(|| Error::MissingTensor {
-                name: name.to_string(),
-            })?;
+            let info = meta
+                .info(name)
+                .ok_or_else(|| ModelFileError::MissingTensor {
+                    name: name.to_string(),
+                })?;
             let (start, end) = info.data_offsets;
             let values: Vec<f64> = data[start..end]
                 .chunks_exact(8)
@@ -166,11 +177,12 @@ impl Mlp {
             if let Some((position, &value)) =
                 values.iter().enumerate().find(|(_, v)| !v.is_finite())
             {
-                return Err(Error::NonFiniteWeight {
+                return Err(ModelFileError::NonFiniteWeight {
                     name: name.to_string(),
                     position,
                     value,
-                });
+                }
+                .into());
             }
             Ok(values)
         };
@@ -201,8 +213,8 @@ impl Mlp {
     ///
     /// # Errors
     ///
-    /// [`Error::ModelIo`] naming the step and file if the file system refuses (the temporary
-    /// file is removed).
+    /// [`ModelFileError::Io`] naming the step and file, with the operating system's error as its
+    /// source, if the file system refuses (the temporary file is removed).
     ///
     /// ```
     /// use tapegrad::{Activation, Mlp};
@@ -216,15 +228,12 @@ impl Mlp {
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
         let bytes = self.to_safetensors()?;
-        let io = |action: &'static str, p: &Path, e: std::io::Error| Error::ModelIo {
-            action,
-            path: p.display().to_string(),
-            message: e.to_string(),
+        let io = |action: &'static str, p: &Path, e: std::io::Error| -> Error {
+            ModelIoError::new(action, p, e).into()
         };
-        let file_name = path.file_name().ok_or_else(|| Error::ModelIo {
-            action: "write",
-            path: path.display().to_string(),
-            message: "the path has no file name".into(),
+        let file_name = path.file_name().ok_or_else(|| {
+            let e = std::io::Error::new(std::io::ErrorKind::InvalidInput, "no file name");
+            io("write", path, e)
         })?;
         let dir = match path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d,
@@ -268,20 +277,16 @@ impl Mlp {
     ///
     /// # Errors
     ///
-    /// [`Error::ModelIo`] if the file cannot be read, else as [`Mlp::from_safetensors`].
+    /// [`ModelFileError::Io`] if the file cannot be read, else as [`Mlp::from_safetensors`].
     ///
     /// ```
-    /// use tapegrad::{Error, Mlp};
+    /// use tapegrad::{Error, ModelFileError, Mlp};
     /// let err = Mlp::load("no/such/model.safetensors").unwrap_err();
-    /// assert!(matches!(err, Error::ModelIo { action: "read", .. }));
+    /// assert!(matches!(err, Error::ModelFile(ModelFileError::Io(ref e)) if e.action() == "read"));
     /// ```
     pub fn load(path: impl AsRef<Path>) -> Result<Mlp> {
         let path = path.as_ref();
-        let io = |e: std::io::Error| Error::ModelIo {
-            action: "read",
-            path: path.display().to_string(),
-            message: e.to_string(),
-        };
+        let io = |e: std::io::Error| -> Error { ModelIoError::new("read", path, e).into() };
         let mut file = fs::File::open(path).map_err(io)?;
         let total = file.metadata().map_err(io)?.len();
         // The prefix, then the header if its claimed length fits the file.
@@ -312,9 +317,9 @@ impl Mlp {
 /// Checks the length prefix and header at the start of a file of `total` bytes (`head` holds at
 /// least the prefix and, when its claim fits the file, the header) and that the file is exactly
 /// as long as the header says. Returns where the data starts and the parsed header.
-fn check_header(head: &[u8], total: u64) -> Result<(usize, Metadata)> {
+fn check_header(head: &[u8], total: u64) -> Result<(usize, Metadata), ModelFileError> {
     let Some(prefix) = head.get(..8) else {
-        return Err(Error::ModelTruncated {
+        return Err(ModelFileError::Truncated {
             expected: 8,
             found: total,
         });
@@ -322,26 +327,26 @@ fn check_header(head: &[u8], total: u64) -> Result<(usize, Metadata)> {
     let claimed = u64::from_le_bytes(prefix.try_into().unwrap_or([0xff; 8]));
     let available = total.saturating_sub(8);
     if claimed > available || claimed > MAX_HEADER {
-        return Err(Error::ModelHeaderTooLarge { claimed, available });
+        return Err(ModelFileError::HeaderTooLarge { claimed, available });
     }
     let header_end = 8 + claimed as usize;
-    let header = head.get(8..header_end).ok_or(Error::ModelTruncated {
+    let header = head.get(8..header_end).ok_or(ModelFileError::Truncated {
         expected: header_end as u64,
         found: head.len() as u64,
     })?;
     let header = std::str::from_utf8(header)
-        .map_err(|e| Error::ModelFormat(format!("header is not UTF-8: {e}")))?;
+        .map_err(|e| ModelFileError::Format(format!("header is not UTF-8: {e}")))?;
     let meta: Metadata =
-        serde_json::from_str(header).map_err(|e| Error::ModelFormat(format!("header: {e}")))?;
+        serde_json::from_str(header).map_err(|e| ModelFileError::Format(format!("header: {e}")))?;
     let expected = (header_end as u64).saturating_add(meta.data_len() as u64);
     if total < expected {
-        return Err(Error::ModelTruncated {
+        return Err(ModelFileError::Truncated {
             expected,
             found: total,
         });
     }
     if total > expected {
-        return Err(Error::ModelOversized {
+        return Err(ModelFileError::Oversized {
             expected,
             found: total,
         });
@@ -357,22 +362,24 @@ fn bias_name(l: usize) -> String {
     format!("layers.{l}.bias")
 }
 
-/// Checks the metadata and returns the layer sizes and per-layer activations.
-fn architecture(meta: Option<&HashMap<String, String>>) -> Result<(Vec<usize>, Vec<Activation>)> {
-    let meta = meta.ok_or_else(|| Error::ModelMetadata("the file has no metadata".into()))?;
+/// Checks the metadata (looked up by `entry`) and returns the layer sizes and per-layer
+/// activations. A lookup function rather than a map: safetensors' map type depends on whether
+/// anything in the build enables its `std` feature.
+fn architecture<'a>(
+    entry: impl Fn(&str) -> Option<&'a String>,
+) -> Result<(Vec<usize>, Vec<Activation>), ModelFileError> {
     let get = |key: &str| {
-        meta.get(key)
-            .ok_or_else(|| Error::ModelMetadata(format!("key {key:?} is missing")))
+        entry(key).ok_or_else(|| ModelFileError::Metadata(format!("key {key:?} is missing")))
     };
     let format = get("format")?;
     if format != MODEL_FORMAT {
-        return Err(Error::ModelMetadata(format!(
+        return Err(ModelFileError::Metadata(format!(
             "format is {format:?}, expected {MODEL_FORMAT:?}"
         )));
     }
     let version = get("format_version")?;
     if version.parse::<u32>() != Ok(MODEL_FORMAT_VERSION) {
-        return Err(Error::ModelVersion {
+        return Err(ModelFileError::Version {
             found: version.clone(),
             supported: MODEL_FORMAT_VERSION,
         });
@@ -384,7 +391,7 @@ fn architecture(meta: Option<&HashMap<String, String>>) -> Result<(Vec<usize>, V
         .collect::<Option<Vec<usize>>>()
         .filter(|s| s.len() >= 2)
         .ok_or_else(|| {
-            Error::ModelMetadata(format!(
+            ModelFileError::Metadata(format!(
                 "sizes {sizes_text:?} is not a list of at least two positive integers"
             ))
         })?;
@@ -396,13 +403,13 @@ fn architecture(meta: Option<&HashMap<String, String>>) -> Result<(Vec<usize>, V
             "tanh" => Ok(Activation::Tanh),
             "relu" => Ok(Activation::Relu),
             "identity" => Ok(Activation::Identity),
-            other => Err(Error::ModelMetadata(format!(
+            other => Err(ModelFileError::Metadata(format!(
                 "unknown activation {other:?}"
             ))),
         })
-        .collect::<Result<Vec<_>>>()?;
+        .collect::<Result<Vec<_>, _>>()?;
     if activations.len() != sizes.len() - 1 {
-        return Err(Error::ModelMetadata(format!(
+        return Err(ModelFileError::Metadata(format!(
             "{} activations for {} layers",
             activations.len(),
             sizes.len() - 1
