@@ -1,4 +1,4 @@
-//! Tapegrad against backprop written by hand, on the fixed workloads of WORKLOADS.md.
+//! Tapegrad against backprop written by hand, on the fixed workloads of `benches/WORKLOADS.md`.
 //!
 //! ```text
 //! cargo bench --bench workloads              # check every result, then time (a few minutes)
@@ -7,8 +7,8 @@
 //! ```
 //!
 //! Before timing anything, every implementation is run once and its final loss compared with
-//! WORKLOADS.md's reference (1e-9 relative; W4 has none, so its tape and hand versions must
-//! agree to 1e-9, and the threaded versions must agree bit for bit). Then each tapegrad run is
+//! the reference in `benches/WORKLOADS.md` (1e-9 relative; W4 has none, so its tape and hand
+//! versions must agree to 1e-9, and the threaded versions must agree bit for bit). Then each tapegrad run is
 //! timed alternately with its hand-written twin, pair by pair, from the same initial weights.
 
 mod common;
@@ -52,7 +52,7 @@ fn main() {
         return;
     }
     println!(
-        "tapegrad workloads bench (WORKLOADS.md); {} threads available",
+        "tapegrad workloads bench (benches/WORKLOADS.md); {} threads available",
         threads_available()
     );
     if !check() {
@@ -144,7 +144,7 @@ fn check_outcome(c: &mut Checker, name: &str, o: &Outcome, loss: f64, accuracy: 
 }
 
 fn check() -> bool {
-    println!("\ncorrectness (against WORKLOADS.md's reference results, before any timing):");
+    println!("\ncorrectness (against the references of benches/WORKLOADS.md, before timing):");
     let mut c = Checker { ok: true };
 
     let mut t1 = with_tape::W1::new();
@@ -386,7 +386,7 @@ struct Row {
     /// Nodes and edges per unit (a unit may hold several steps' recordings).
     nodes: usize,
     edges: usize,
-    /// WORKLOADS.md's canonical nodes per unit (elementary ops; leaves not counted).
+    /// benches/WORKLOADS.md's canonical nodes per unit (elementary ops; leaves not counted).
     canon: usize,
     stats: TapeStats,
 }
@@ -614,8 +614,8 @@ fn timing_table(budget: Duration) {
          W4 step = 32 samples. nodes/edges per unit include parameter leaves; \
          edges count the parent links a dense-layer block stands for (bias, weight and input \
          of each neuron) as well as stored ones; B/node = bytes the recording uses \
-         (Tape::bytes_used) per node; B/canon = the same bytes per WORKLOADS.md canonical node \
-         (elementary op); peak tape = the tape's allocated bytes."
+         (Tape::bytes_used) per node; B/canon = the same bytes per canonical node \
+         (elementary op, benches/WORKLOADS.md); peak tape = the tape's allocated bytes."
     );
 }
 

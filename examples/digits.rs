@@ -12,8 +12,8 @@
 //! `digits_confusion.svg` and `digits_mistakes.svg`.
 
 #[allow(dead_code)]
-#[path = "shared/plots.rs"]
-mod plots;
+#[path = "shared/grids.rs"]
+mod grids;
 
 use rand::{rngs::StdRng, seq::SliceRandom, SeedableRng};
 use std::io::Read;
@@ -207,7 +207,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     let confusion_path = out.join("digits_confusion.svg");
-    plots::confusion_matrix(
+    grids::confusion_matrix(
         &confusion_path,
         &format!(
             "digits: test set confusion matrix ({:.1}% right)",
@@ -216,7 +216,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         &confusion,
     )?;
     let mistakes_path = out.join("digits_mistakes.svg");
-    plots::image_grid(
+    grids::image_grid(
         &mistakes_path,
         &format!("digits: the {} misclassified test images", mistakes.len()),
         &mistakes,

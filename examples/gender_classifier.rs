@@ -20,7 +20,7 @@ mod plots;
 
 use rand::{rngs::StdRng, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
-use tapegrad::{mse, Activation, Dataset, Dot, Loss, Mlp, Sgd, Tape, TrainConfig, Trainer};
+use tapegrad::{mse, Activation, Dataset, Graphviz, Loss, Mlp, Sgd, Tape, TrainConfig, Trainer};
 
 /// The seed for the initial weights; any seed converges (see `tests/example.rs`).
 pub const SEED: u64 = 42;
@@ -90,7 +90,7 @@ pub fn step_graph(model: &Mlp, x: [f64; 2], y: f64) -> tapegrad::Result<String> 
     let o1 = output.forward_unfused(&h)?[0].named("o1");
     let loss = mse(&[o1], &[y])?.named("mse");
     let grads = loss.backward();
-    Dot::new(loss).gradients(&grads).render()
+    Graphviz::new(loss).gradients(&grads).render()
 }
 
 const USAGE: &str = "usage: gender_classifier [--out DIR] [--save PATH] [--graph]
@@ -182,9 +182,10 @@ fn run(opts: &Options) -> Result<(), Box<dyn std::error::Error>> {
     let curve = opts.out.join("gender_loss.svg");
     plots::loss_curve(
         &curve,
-        "gender classifier: MSE after each epoch",
+        "gender classifier: MSE after each epoch, log scale",
         "epoch",
         &losses,
+        plots::Scale::Log,
     )?;
     println!("wrote {}", curve.display());
     for (name, x) in [("Emily", [-7.0, -3.0]), ("Frank", [20.0, 2.0])] {
@@ -193,8 +194,17 @@ fn run(opts: &Options) -> Result<(), Box<dyn std::error::Error>> {
         println!("{name}: {p:.3} ({call})");
     }
     if let Some(path) = &opts.save {
-        model.save(path)?;
-        println!("saved the model to {}", path.display());
+        #[cfg(feature = "safetensors")]
+        {
+            model.save(path)?;
+            println!("saved the model to {}", path.display());
+        }
+        #[cfg(not(feature = "safetensors"))]
+        return Err(format!(
+            "cannot save {}: built without tapegrad's `safetensors` feature",
+            path.display()
+        )
+        .into());
     }
     Ok(())
 }

@@ -2,9 +2,9 @@
 //! interleaved half-moons with the hinge loss, then draws its decision boundary.
 //!
 //! The data, the initial weights and the training run are exactly W2 of
-//! `WORKLOADS.md` (deterministic moons from SplitMix64 seed 1337, weights uniform(-1, 1) from
-//! seed 1338, 100 full-batch steps with the learning rate falling from 1.0 to 0.1), so the run
-//! reproduces the reference: final loss 0.01192329337071667, accuracy 100%.
+//! `benches/WORKLOADS.md` (deterministic moons from SplitMix64 seed 1337, weights
+//! uniform(-1, 1) from seed 1338, 100 full-batch steps with the learning rate falling from 1.0
+//! to 0.1), so the run reproduces the reference: final loss 0.01192329337071667, accuracy 100%.
 //!
 //! Run with `cargo run --release --example moons` (add `-- --out DIR` to write the pictures
 //! somewhere other than the current directory). Writes `moons.svg` and `moons_loss.svg`.
@@ -171,7 +171,7 @@ fn run(out: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
         accuracy * 100.0
     );
     println!(
-        "reference (WORKLOADS.md W2): loss {REFERENCE_LOSS}, accuracy 100% (difference {:.1e})",
+        "reference (benches/WORKLOADS.md W2): loss {REFERENCE_LOSS}, accuracy 100% (difference {:.1e})",
         (loss - REFERENCE_LOSS).abs()
     );
 
@@ -180,13 +180,20 @@ fn run(out: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
         &boundary,
         "moons: decision boundary after 100 steps",
         (-1.5..2.5, -1.0..1.5),
-        200,
+        120,
         |x, y| model.predict(&[x, y]).map_or(f64::NAN, |s| s[0]),
         &points,
         &labels,
+        ["outer moon", "inner moon"],
     )?;
     let curve = out.join("moons_loss.svg");
-    plots::loss_curve(&curve, "moons: loss (hinge + L2)", "step", &losses)?;
+    plots::loss_curve(
+        &curve,
+        "moons: loss (hinge + L2), log scale",
+        "step",
+        &losses,
+        plots::Scale::Log,
+    )?;
     println!("wrote {} and {}", boundary.display(), curve.display());
 
     if (loss - REFERENCE_LOSS).abs() > 1e-9 || accuracy != 1.0 {

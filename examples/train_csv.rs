@@ -18,6 +18,9 @@
 
 #[path = "shared/csv_data.rs"]
 mod csv_data;
+#[allow(dead_code)] // check_dir: this example writes no directory
+#[path = "shared/outputs.rs"]
+mod outputs;
 
 use csv_data::{Table, Task};
 use rand::{rngs::StdRng, seq::SliceRandom, SeedableRng};
@@ -123,6 +126,10 @@ fn metrics(
 }
 
 fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
+    // The model file is checked before the training, so a bad path is reported at once.
+    if let Some(path) = &args.save {
+        outputs::check_file(path)?;
+    }
     let mut table: Table = csv_data::load(&args.file, &args.target)?;
     if args.classify {
         table = table.into_classes()?;

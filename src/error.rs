@@ -208,6 +208,7 @@ pub enum Error {
 
     /// The operating system could not start the threads of a
     /// [`BatchGradient`](crate::BatchGradient).
+    #[cfg(feature = "parallel")]
     #[error("could not start the gradient threads: {0}")]
     ThreadPool(String),
 
@@ -258,78 +259,108 @@ pub enum Error {
     #[error("these gradients were not computed on this recording of the exported value's tape")]
     ForeignGradients,
 
-    /// Reading or writing a model file failed at the operating-system level.
-    #[error("cannot {action} model file {path}: {message}")]
-    ModelIo {
-        /// `"read"`, `"write"`, `"create"`, `"rename"`, ...
-        action: &'static str,
-        /// The file (or its temporary file while saving).
-        path: String,
-        /// The operating system's message.
-        message: String,
+    /// A model file could not be read or written, or its bytes are not a model this build
+    /// reads: [`ModelFileError`] says which.
+    #[cfg(feature = "safetensors")]
+    #[error(transparent)]
+    ModelFile(#[from] ModelFileError),
+
+    /// [`gradcheck`](crate::check::gradcheck)'s function is NaN or infinite at the point, so
+    /// there is no gradient to check.
+    #[error("gradcheck: the function is {value} at {point:?}; pick a point where it is finite")]
+    NonFiniteFunction {
+        /// The function's value.
+        value: f64,
+        /// The point it was evaluated at.
+        point: Vec<f64>,
     },
 
-    /// A model file ends before the data its header describes (or before the 8-byte header
+    /// [`gradcheck`](crate::check::gradcheck) was given a point with no coordinates.
+    #[error("gradcheck: the point has no inputs to check")]
+    EmptyPoint,
+}
+
+/// What went wrong with a model file: [`Error::ModelFile`] holds one.
+///
+/// Loading checks the file's length against its header, the header itself, the metadata, and
+/// every tensor's presence, dtype, shape and values, each with its own variant.
+///
+/// ```
+/// use tapegrad::{Error, ModelFileError, Mlp};
+/// let err = Mlp::from_safetensors(b"\x10\0\0\0\0\0\0\0{}").unwrap_err();
+/// let expected = ModelFileError::HeaderTooLarge { claimed: 16, available: 2 };
+/// assert_eq!(err, Error::ModelFile(expected));
+/// assert_eq!(err.to_string(), "model file header claims 16 bytes but only 2 are available");
+/// ```
+#[cfg(feature = "safetensors")]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ModelFileError {
+    /// Reading or writing the file failed at the operating-system level.
+    #[error(transparent)]
+    Io(ModelIoError),
+
+    /// The file ends before the data its header describes (or before the 8-byte header
     /// length).
     #[error("model file is truncated: {expected} bytes expected, {found} found")]
-    ModelTruncated {
+    Truncated {
         /// Bytes the file should have.
         expected: u64,
         /// Bytes it has.
         found: u64,
     },
 
-    /// A model file has bytes after the data its header describes.
+    /// The file has bytes after the data its header describes.
     #[error("model file is oversized: {expected} bytes expected, {found} found")]
-    ModelOversized {
+    Oversized {
         /// Bytes the file should have.
         expected: u64,
         /// Bytes it has.
         found: u64,
     },
 
-    /// A model file's header length claims more bytes than the file holds (or more than the
-    /// format's 100 MB header limit); nothing that large is allocated.
+    /// The header length claims more bytes than the file holds (or more than the format's
+    /// 100 MB header limit); nothing that large is allocated.
     #[error("model file header claims {claimed} bytes but only {available} are available")]
-    ModelHeaderTooLarge {
+    HeaderTooLarge {
         /// The header length written in the file's first 8 bytes.
         claimed: u64,
         /// Bytes available for it.
         available: u64,
     },
 
-    /// A model file's header is not valid safetensors (bad JSON, overlapping offsets, ...).
+    /// The header is not valid safetensors (bad JSON, overlapping offsets, ...).
     #[error("model file is not valid safetensors: {0}")]
-    ModelFormat(String),
+    Format(String),
 
-    /// A model file says it is of a format version this build does not know.
+    /// The file says it is of a format version this build does not know.
     #[error("model file has format version {found:?} but this build reads version {supported}")]
-    ModelVersion {
+    Version {
         /// The version found (as written in the metadata).
         found: String,
         /// The version this build reads.
         supported: u32,
     },
 
-    /// A model file's metadata (architecture) is missing or malformed.
+    /// The metadata (architecture) is missing or malformed.
     #[error("model file metadata: {0}")]
-    ModelMetadata(String),
+    Metadata(String),
 
-    /// A tensor the architecture needs is not in the model file.
+    /// A tensor the architecture needs is not in the file.
     #[error("model file has no tensor {name:?}")]
     MissingTensor {
         /// The tensor's name, e.g. `"layers.0.weight"`.
         name: String,
     },
 
-    /// A model file holds a tensor the architecture has no place for.
+    /// The file holds a tensor the architecture has no place for.
     #[error("model file has an unexpected tensor {name:?}")]
     UnexpectedTensor {
         /// The tensor's name.
         name: String,
     },
 
-    /// A tensor in a model file has a dtype other than F64.
+    /// A tensor has a dtype other than F64.
     #[error("tensor {name:?} has dtype {found} but models are stored as F64")]
     TensorDtype {
         /// The tensor's name.
@@ -349,7 +380,7 @@ pub enum Error {
         found: Vec<usize>,
     },
 
-    /// A weight or bias in a model file is NaN or infinite.
+    /// A weight or bias is NaN or infinite.
     #[error("tensor {name:?} has a non-finite value {value} at flat position {position}")]
     NonFiniteWeight {
         /// The tensor's name.
@@ -359,20 +390,97 @@ pub enum Error {
         /// The value.
         value: f64,
     },
+}
 
-    /// [`gradcheck`](crate::check::gradcheck)'s function is NaN or infinite at the point, so
-    /// there is no gradient to check.
-    #[error("gradcheck: the function is {value} at {point:?}; pick a point where it is finite")]
-    NonFiniteFunction {
-        /// The function's value.
-        value: f64,
-        /// The point it was evaluated at.
-        point: Vec<f64>,
-    },
+/// Reading or writing a model file failed at the operating-system level: the step, the file,
+/// and the operating system's [`std::io::Error`] as the error's
+/// [`source`](std::error::Error::source).
+///
+/// The message names the step and the file; the operating system's reason is the source (print
+/// the chain, or ask [`kind`](ModelIoError::kind)). Two of these are equal when step, file and
+/// [`ErrorKind`](std::io::ErrorKind) agree (an `io::Error` itself has no equality); clones
+/// share the one `io::Error`.
+///
+/// ```
+/// use std::error::Error as _;
+/// use tapegrad::{Error, ModelFileError, Mlp};
+/// let err = Mlp::load("no/such/model.safetensors").unwrap_err();
+/// let Error::ModelFile(ModelFileError::Io(err)) = err else { panic!("{err:?}") };
+/// assert_eq!((err.action(), err.kind()), ("read", std::io::ErrorKind::NotFound));
+/// assert_eq!(err.to_string(), "cannot read model file no/such/model.safetensors");
+/// let os = err.source().unwrap().downcast_ref::<std::io::Error>().unwrap();
+/// assert_eq!(os.kind(), std::io::ErrorKind::NotFound);
+/// ```
+#[cfg(feature = "safetensors")]
+#[derive(Debug, Clone)]
+pub struct ModelIoError {
+    action: &'static str,
+    path: std::path::PathBuf,
+    source: std::sync::Arc<std::io::Error>,
+}
 
-    /// [`gradcheck`](crate::check::gradcheck) was given a point with no coordinates.
-    #[error("gradcheck: the point has no inputs to check")]
-    EmptyPoint,
+#[cfg(feature = "safetensors")]
+impl ModelIoError {
+    pub(crate) fn new(
+        action: &'static str,
+        path: &std::path::Path,
+        source: std::io::Error,
+    ) -> Self {
+        ModelIoError {
+            action,
+            path: path.to_path_buf(),
+            source: std::sync::Arc::new(source),
+        }
+    }
+
+    /// The step that failed: `"read"`, `"create"`, `"write"`, `"flush"`, `"sync"` or
+    /// `"rename"`.
+    pub fn action(&self) -> &'static str {
+        self.action
+    }
+
+    /// The file (while saving, possibly its temporary file beside the target).
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
+    /// The operating system's error kind, e.g. [`NotFound`](std::io::ErrorKind::NotFound).
+    pub fn kind(&self) -> std::io::ErrorKind {
+        self.source.kind()
+    }
+}
+
+#[cfg(feature = "safetensors")]
+impl std::fmt::Display for ModelIoError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "cannot {} model file {}",
+            self.action,
+            self.path.display()
+        )
+    }
+}
+
+#[cfg(feature = "safetensors")]
+impl std::error::Error for ModelIoError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.source)
+    }
+}
+
+#[cfg(feature = "safetensors")]
+impl PartialEq for ModelIoError {
+    fn eq(&self, other: &Self) -> bool {
+        self.action == other.action && self.path == other.path && self.kind() == other.kind()
+    }
+}
+
+#[cfg(feature = "safetensors")]
+impl From<ModelIoError> for Error {
+    fn from(e: ModelIoError) -> Self {
+        Error::ModelFile(ModelFileError::Io(e))
+    }
 }
 
 /// `Result` with this crate's [`Error`].

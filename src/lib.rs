@@ -54,9 +54,33 @@
 //!
 //! ## Inspecting and saving
 //!
-//! [`Dot`] exports the part of a [traced](Tape::traced) tape that leads to a value as Graphviz
-//! DOT, with names from [`Value::named`]; [`Mlp::save`] and [`Mlp::load`] keep a model in the
-//! safetensors format that PyTorch and NumPy read (layout in [`io`]).
+//! [`Graphviz`] exports the part of a [traced](Tape::traced) tape that leads to a value as DOT
+//! text, with names from [`Value::named`]; `Mlp::save` and `Mlp::load` keep a model in the
+//! safetensors format that PyTorch and NumPy read (layout in the `io` module).
+//!
+//! ## Cargo features
+//!
+//! Both are on by default; with `default-features = false` the crate builds with smallvec, rand
+//! and thiserror alone.
+//!
+//! - `parallel`: `BatchGradient`, a mini-batch's mean gradient on a pool of threads (rayon).
+//! - `safetensors`: `Mlp::save`, `Mlp::load`, `Mlp::to_safetensors`, `Mlp::from_safetensors`,
+//!   the `io` module and `ModelFileError` (safetensors and serde_json).
+//!
+//! ## rand
+//!
+//! [`Mlp::random`] and [`Trainer::fit_shuffled`] take a generator from **rand 0.10**, re-exported
+//! as [`tapegrad::rand`](rand), so no version can be mismatched: a generator from another rand
+//! (0.9, say) fails with an error like `the trait DerefMut is not implemented for StdRng`. Use the
+//! re-export, or depend on `rand = "0.10"` yourself.
+//!
+//! ```
+//! use tapegrad::rand::{rngs::StdRng, SeedableRng};
+//! use tapegrad::{Activation, Mlp};
+//! let model = Mlp::random(&[2, 3, 1], Activation::Tanh, Activation::Identity, &mut StdRng::seed_from_u64(7))?;
+//! assert_eq!(model.parameter_count(), 13);
+//! # Ok::<(), tapegrad::Error>(())
+//! ```
 
 //! ## Checking gradients
 //!
@@ -84,10 +108,13 @@
 //! [traced](Tape::traced) tape records them node by node instead; both give the same bits.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod engine;
 mod error;
 mod inspect;
+#[cfg(feature = "safetensors")]
+#[cfg_attr(docsrs, doc(cfg(feature = "safetensors")))]
 pub mod io;
 mod nn;
 mod optim;
@@ -102,17 +129,25 @@ pub mod numerics {}
 pub use engine::ops::Operand;
 pub use engine::{Gradients, Op, Tape, Value};
 pub use error::{Error, Result};
-pub use inspect::dot::Dot;
+#[cfg(feature = "safetensors")]
+#[cfg_attr(docsrs, doc(cfg(feature = "safetensors")))]
+pub use error::{ModelFileError, ModelIoError};
 pub use inspect::gradcheck as check;
+pub use inspect::graphviz::Graphviz;
 pub use nn::loss::{bce_with_logits, cross_entropy, hinge, l2, log_softmax, mse, softmax, Loss};
 pub use nn::{Activation, Bound, Layer, Mlp, MlpBuilder, Neuron, ParamSlot};
 pub use optim::{Adam, Optimizer, Schedule, Sgd};
+#[cfg(feature = "parallel")]
+#[cfg_attr(docsrs, doc(cfg(feature = "parallel")))]
 pub use train::parallel::BatchGradient;
 pub use train::{
     train, Dataset, EpochControl, EpochReport, Metrics, TrainConfig, TrainSummary, Trainer,
 };
 
+/// The generator crate [`Mlp::random`] and [`Trainer::fit_shuffled`] take, version 0.10.
+pub use rand;
+
 /// The README's code blocks, compiled and run as doc tests.
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "parallel", feature = "safetensors"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;

@@ -1,6 +1,6 @@
 //! A training step in steady state makes no heap allocation: the tape, the gradient buffer and
 //! the scratch space are reused. Proved with a counting global allocator for the W1 and W3
-//! workloads of WORKLOADS.md (not by timing).
+//! workloads of benches/WORKLOADS.md (not by timing).
 //!
 //! The allocator counts only on the thread that armed it, so the other tests running in
 //! parallel do not disturb the count.

@@ -300,6 +300,7 @@ fn restore_best_needs_validation_data() {
     );
 }
 
+#[cfg(feature = "safetensors")] // Mlp::save and Mlp::load
 #[test]
 fn a_built_model_with_its_own_activations_saves_and_loads() {
     let model = Mlp::builder(3)

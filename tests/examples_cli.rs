@@ -52,6 +52,16 @@ fn an_unwritable_output_is_reported_before_training_naming_the_path() {
                 concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml/m.safetensors"),
             ],
         ),
+        (
+            "train_csv",
+            vec![
+                "examples/data/people.csv",
+                "--target",
+                "female",
+                "--save",
+                concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml/m.safetensors"),
+            ],
+        ),
     ] {
         let (out, stdout, stderr) = run(name, &args);
         assert!(!out.status.success(), "{name} {args:?}");

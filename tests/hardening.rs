@@ -4,7 +4,7 @@
 
 use tapegrad::{
     bce_with_logits, hinge, mse, Activation, Adam, BatchGradient, Dataset, Error, Loss, Mlp,
-    Neuron, Optimizer, Schedule, Sgd, Tape, TrainConfig, Trainer,
+    ModelFileError, Neuron, Optimizer, Schedule, Sgd, Tape, TrainConfig, Trainer,
 };
 
 const ID: Activation = Activation::Identity;
@@ -348,7 +348,9 @@ fn a_32_gb_pytorch_checkpoint_is_refused_from_its_header() {
     let err = Mlp::load(&path).unwrap_err();
     assert_eq!(
         err,
-        Error::ModelMetadata(r#"format is "pt", expected "tapegrad.mlp""#.into())
+        Error::ModelFile(ModelFileError::Metadata(
+            r#"format is "pt", expected "tapegrad.mlp""#.into()
+        ))
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
@@ -401,7 +403,7 @@ fn tensor_names_are_read_exactly_and_once() {
         let bytes = one_layer_file(&format!("{},{}", w(odd), b("layers.0.bias")));
         let err = Mlp::from_safetensors(&bytes).unwrap_err();
         assert!(
-            matches!(&err, Error::MissingTensor { name } if name == "layers.0.weight"),
+            matches!(&err, Error::ModelFile(ModelFileError::MissingTensor { name }) if name == "layers.0.weight"),
             "{odd}: {err}"
         );
     }
@@ -414,9 +416,9 @@ fn tensor_names_are_read_exactly_and_once() {
     let err = Mlp::from_safetensors(&bytes).unwrap_err();
     assert_eq!(
         err,
-        Error::UnexpectedTensor {
+        Error::ModelFile(ModelFileError::UnexpectedTensor {
             name: "layers.00.bias".into()
-        }
+        })
     );
     // The same name twice (JSON allows it; a map would silently keep one).
     let bytes = one_layer_file(&format!(
@@ -427,7 +429,7 @@ fn tensor_names_are_read_exactly_and_once() {
     ));
     let err = Mlp::from_safetensors(&bytes).unwrap_err();
     assert!(
-        matches!(&err, Error::ModelFormat(m) if m.contains("twice")),
+        matches!(&err, Error::ModelFile(ModelFileError::Format(m)) if m.contains("twice")),
         "{err}"
     );
     // __metadata__ twice.
@@ -438,7 +440,7 @@ fn tensor_names_are_read_exactly_and_once() {
     ));
     let err = Mlp::from_safetensors(&bytes).unwrap_err();
     assert!(
-        matches!(&err, Error::ModelFormat(m) if m.contains("twice")),
+        matches!(&err, Error::ModelFile(ModelFileError::Format(m)) if m.contains("twice")),
         "{err}"
     );
 }
@@ -475,7 +477,7 @@ fn non_finite_parameters_are_refused_where_they_enter_and_where_they_are_saved()
     model.parameters_mut()[5] = f64::NAN; // layer 0, neuron 1, its bias
     let err = model.to_safetensors().unwrap_err();
     assert!(
-        matches!(&err, Error::NonFiniteWeight { name, position: 1, .. } if name == "layers.0.bias"),
+        matches!(&err, Error::ModelFile(ModelFileError::NonFiniteWeight { name, position: 1, .. }) if name == "layers.0.bias"),
         "{err}"
     );
     model.parameters_mut()[5] = 0.0;
@@ -484,7 +486,7 @@ fn non_finite_parameters_are_refused_where_they_enter_and_where_they_are_saved()
     let path = dir.join("m.safetensors");
     let err = model.save(&path).unwrap_err();
     assert!(
-        matches!(&err, Error::NonFiniteWeight { name, position: 1, .. } if name == "layers.1.weight"),
+        matches!(&err, Error::ModelFile(ModelFileError::NonFiniteWeight { name, position: 1, .. }) if name == "layers.1.weight"),
         "{err}"
     );
     assert!(
@@ -557,7 +559,8 @@ fn read_only_file_is_refused(dir: &std::path::Path) {
     set_mode(&path, 0o444);
     let err = one_to_one().save(&path).unwrap_err();
     assert!(
-        matches!(&err, Error::ModelIo { action: "write", path: p, .. } if p.ends_with("read-only.safetensors")),
+        matches!(&err, Error::ModelFile(ModelFileError::Io(e))
+            if e.action() == "write" && e.path().ends_with("read-only.safetensors")),
         "{err}"
     );
     assert_eq!(std::fs::read(&path).unwrap(), b"precious");

@@ -6,7 +6,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
-use tapegrad::{Activation, BatchGradient, Dataset, Error, Loss, Mlp};
+use tapegrad::{Activation, BatchGradient, Dataset, Error, Loss, Mlp, ModelFileError};
 
 /// Held by each test for its whole run.
 static TURN: Mutex<()> = Mutex::new(());
@@ -102,9 +102,9 @@ fn loading_a_header_of_millions_of_layers_stays_within_a_few_times_its_size() {
     let peak = peak_of(|| result = Some(Mlp::from_safetensors(&bytes)));
     assert_eq!(
         result.unwrap().unwrap_err(),
-        Error::MissingTensor {
+        Error::ModelFile(ModelFileError::MissingTensor {
             name: "layers.0.weight".into()
-        }
+        })
     );
     println!(
         "loading a {}-byte header of {layers} layers peaked at {peak} bytes",

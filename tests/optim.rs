@@ -78,6 +78,19 @@ fn adam_defaults_and_first_step() {
 }
 
 #[test]
+fn sgd_defaults_and_first_step() {
+    let mut sgd = Sgd::default();
+    assert_eq!(
+        (sgd.learning_rate(), sgd.momentum_factor(), sgd.steps()),
+        (0.01, 0.0, 0)
+    );
+    let mut p = [1.0, -2.0];
+    sgd.step(&mut p, &[3.0, -0.5]).unwrap();
+    assert_eq!(p, [1.0 - 0.01 * 3.0, -2.0 + 0.01 * 0.5]);
+    assert_eq!(sgd.steps(), 1);
+}
+
+#[test]
 fn sgd_momentum_matches_the_recurrence() {
     // v1 = g1; v2 = mu v1 + g2; v3 = mu v2 + g3; p -= lr v at each step.
     let (lr, mu) = (0.1, 0.9);

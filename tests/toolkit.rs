@@ -11,7 +11,7 @@ use tapegrad::{Activation, Adam, Dataset, Error, Loss, Mlp, Sgd, TrainConfig, Tr
 
 #[test]
 fn splitmix64_matches_the_published_sequence() {
-    // WORKLOADS.md 0.1: seed 0 gives these three outputs.
+    // benches/WORKLOADS.md 0.1: seed 0 gives these three outputs.
     let mut rng = splitmix::SplitMix64::new(0);
     assert_eq!(rng.next_u64(), 0xE220_A839_7B1D_CDAF);
     assert_eq!(rng.next_u64(), 0x6E78_9E6A_A1B9_65F4);
@@ -31,7 +31,7 @@ fn moons_reproduces_the_w2_reference() {
     moons::train(&mut model, &points, &labels, |_, loss, _| losses.push(loss)).unwrap();
     assert_eq!(losses.len(), 100);
     let (loss, accuracy) = moons::evaluate(&model, &points, &labels).unwrap();
-    // The reference comes from independent implementations (WORKLOADS.md W2).
+    // The reference comes from independent implementations (benches/WORKLOADS.md W2).
     assert!((loss - moons::REFERENCE_LOSS).abs() < 1e-12, "{loss}");
     assert_eq!(accuracy, 1.0);
 }

@@ -1,5 +1,6 @@
-//! Training runs: the seed's 1000-epoch run from the exact parameters of WORKLOADS.md W1, and
-//! every error the training path can give, each produced by the input that should produce it.
+//! Training runs: the seed's 1000-epoch run from the exact parameters of W1 in
+//! `benches/WORKLOADS.md`, and every error the training path can give, each produced by the
+//! input that should produce it.
 
 use tapegrad::{
     mse, train, Activation, Dataset, Error, Loss, Mlp, Optimizer, Sgd, Tape, TrainConfig, Trainer,
@@ -13,7 +14,7 @@ fn people() -> Dataset {
     .unwrap()
 }
 
-/// WORKLOADS.md W1: nine standard-normal draws from SplitMix64(42), in the seed's order
+/// benches/WORKLOADS.md W1: nine standard-normal draws from SplitMix64(42), in the seed's order
 /// w1..w6, b1..b3, rearranged into tapegrad's order (h1: w1 w2 b1, h2: w3 w4 b2, o1: w5 w6 b3).
 fn w1_network() -> Mlp {
     let w = [

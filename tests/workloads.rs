@@ -1,13 +1,16 @@
-//! The workloads of WORKLOADS.md, written with tapegrad's public API, reproduce the reference
-//! results (1e-9 relative); hand-derived gradients are the oracle for W4 and for
+//! The workloads of `benches/WORKLOADS.md`, written with tapegrad's public API, reproduce the
+//! reference results (1e-9 relative); hand-derived gradients are the oracle for W4 and for
 //! `BatchGradient`, whose result must not depend on the thread count by a single bit.
 
 #[path = "../benches/common/mod.rs"]
 mod common;
 
-use common::by_hand::{self, Act, HandMlp};
+use common::by_hand;
+#[cfg(feature = "parallel")]
+use common::by_hand::{Act, HandMlp};
 use common::data::*;
 use common::with_tape;
+#[cfg(feature = "parallel")] // only the BatchGradient tests use these
 use tapegrad::{Activation, BatchGradient, Dataset, Error, Loss, Mlp};
 
 fn assert_close(what: &str, found: f64, expected: f64) {
@@ -24,7 +27,7 @@ fn generators_match_the_published_values() {
     assert_eq!(rng.next_u64(), 0xE220A8397B1DCDAF);
     assert_eq!(rng.next_u64(), 0x6E789E6AA1B965F4);
     assert_eq!(rng.next_u64(), 0x06C45D188009454F);
-    // W1's nine normal draws as WORKLOADS.md lists them, in parameter order
+    // W1's nine normal draws as benches/WORKLOADS.md lists them, in parameter order
     // (w1 w2 b1, w3 w4 b2, w5 w6 b3).
     let expected = [
         0.8822489062222688,
@@ -80,6 +83,7 @@ fn w3_reproduces_the_reference() {
 }
 
 #[test]
+#[cfg(feature = "parallel")] // BatchGradient
 fn w4_parallel_training_is_bit_identical_for_any_thread_count() {
     let mut hand = by_hand::Wide3::new(W4_BATCH);
     hand.train();
@@ -104,6 +108,7 @@ fn w4_parallel_training_is_bit_identical_for_any_thread_count() {
 }
 
 /// The mean gradient of samples `range` of W3's data, by hand.
+#[cfg(feature = "parallel")]
 fn hand_mean_gradient(params: &[f64], data: &Wide, range: std::ops::Range<usize>) -> Vec<f64> {
     let mut net = HandMlp::new(&W3_SIZES, Act::Tanh, Act::Identity, params.to_vec());
     let scale = 1.0 / range.len() as f64;
@@ -119,6 +124,7 @@ fn hand_mean_gradient(params: &[f64], data: &Wide, range: std::ops::Range<usize>
 }
 
 #[test]
+#[cfg(feature = "parallel")] // BatchGradient
 fn batch_gradient_matches_hand_derived_gradients() {
     let wide = w3_data();
     let params = w3_parameters();
@@ -162,6 +168,7 @@ fn batch_gradient_matches_hand_derived_gradients() {
 }
 
 #[test]
+#[cfg(feature = "parallel")] // BatchGradient
 fn batch_gradient_rejects_bad_arguments() {
     let model = Mlp::zeros(&[2, 1], Activation::Identity, Activation::Identity).unwrap();
     let data = Dataset::new(&[[1.0, 2.0], [3.0, 4.0]], &[[0.0], [1.0]]).unwrap();
@@ -217,6 +224,7 @@ fn batch_gradient_rejects_bad_arguments() {
 }
 
 #[test]
+#[cfg(feature = "parallel")] // BatchGradient
 fn batch_gradient_reports_the_earliest_failure_whatever_the_thread_count() {
     // 24 samples = 3 groups of 8, taken by whichever thread is free. Whatever thread meets a
     // failure, the error names the first bad sample of the earliest failing group, for any

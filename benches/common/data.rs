@@ -1,4 +1,4 @@
-//! The workloads' data and initial weights, generated exactly as WORKLOADS.md says.
+//! The workloads' data and initial weights, generated exactly as benches/WORKLOADS.md says.
 
 use super::splitmix::SplitMix64;
 
@@ -7,7 +7,7 @@ pub const W1_INPUTS: [[f64; 2]; 4] = [[-2.0, -1.0], [25.0, 6.0], [17.0, 4.0], [-
 pub const W1_TARGETS: [f64; 4] = [1.0, 0.0, 0.0, 1.0];
 pub const W1_EPOCHS: usize = 1000;
 pub const W1_LR: f64 = 0.1;
-/// Reference results (WORKLOADS.md W1).
+/// Reference results (benches/WORKLOADS.md W1).
 pub const W1_MSE: f64 = 0.0023276758466228313;
 pub const W1_EMILY: f64 = 0.9488972676278918;
 pub const W1_FRANK: f64 = 0.039365481724227096;
@@ -43,8 +43,8 @@ pub fn w2_learning_rate(k: usize) -> f64 {
     1.0 - 0.9 * k as f64 / 100.0
 }
 
-/// WORKLOADS.md 0.2 "uniform(seed, scale)", in `Mlp::parameters()` order (weights then a 0 bias
-/// per neuron); `fan_in_scale` picks `s = 1 / sqrt(nin)` over `s = 1`.
+/// `benches/WORKLOADS.md` 0.2 "uniform(seed, scale)", in `Mlp::parameters()` order (weights
+/// then a 0 bias per neuron); `fan_in_scale` picks `s = 1 / sqrt(nin)` over `s = 1`.
 pub fn uniform_init(sizes: &[usize], seed: u64, fan_in_scale: bool) -> Vec<f64> {
     let mut rng = SplitMix64::new(seed);
     let mut params = Vec::new();

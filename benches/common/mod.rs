@@ -1,5 +1,5 @@
-//! Shared by the `workloads` bench and the tests: WORKLOADS.md's generators, and each workload
-//! written twice (with tapegrad, and by hand).
+//! Shared by the `workloads` bench and the tests: the generators of `benches/WORKLOADS.md`, and
+//! each workload written twice (with tapegrad, and by hand).
 #![allow(dead_code)]
 
 pub mod by_hand;
@@ -36,12 +36,13 @@ workloads!(
     with_tape::W1,
     with_tape::W2,
     with_tape::Wide3,
-    with_tape::W4Parallel,
     by_hand::W1,
     by_hand::W2,
     by_hand::Wide3,
     micrograd_style::W3Naive
 );
+#[cfg(feature = "parallel")]
+workloads!(with_tape::W4Parallel);
 
 /// What a finished training run reports.
 #[derive(Debug, Clone)]

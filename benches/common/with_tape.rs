@@ -5,9 +5,11 @@
 
 use super::data::*;
 use super::Outcome;
+#[cfg(feature = "parallel")]
+use tapegrad::BatchGradient;
 use tapegrad::{
-    hinge, l2, Activation, BatchGradient, Dataset, Gradients, Loss, Mlp, Optimizer, Sgd, Tape,
-    TrainConfig, Trainer, Value,
+    hinge, l2, Activation, Dataset, Gradients, Loss, Mlp, Optimizer, Sgd, Tape, TrainConfig,
+    Trainer, Value,
 };
 
 /// W1 with `Trainer`: per-sample SGD, 1000 epochs.
@@ -222,6 +224,7 @@ impl Wide3 {
 }
 
 /// W4 with `BatchGradient`: each mini-batch's mean gradient computed by `threads` threads.
+#[cfg(feature = "parallel")]
 pub struct W4Parallel {
     initial: Vec<f64>,
     pub model: Mlp,
@@ -232,6 +235,7 @@ pub struct W4Parallel {
     sgd: Sgd,
 }
 
+#[cfg(feature = "parallel")]
 impl W4Parallel {
     pub fn new(threads: usize) -> Self {
         let wide = w3_data();

@@ -1,4 +1,4 @@
-//! SplitMix64 and the deterministic "moons" data of `WORKLOADS.md` (W2), shared by
+//! SplitMix64 and the deterministic "moons" data of `benches/WORKLOADS.md` (W2), shared by
 //! `examples/moons.rs` and the tests.
 //!
 //! SplitMix64 is tiny and fully specified, so any language reproduces the same data and the same

@@ -65,8 +65,10 @@ use std::fmt;
 /// assert_eq!((t.abs, t.rel), (1e-8, 1e-5));
 /// assert!(t.accepts(1.0, 1.0 + 1e-9, 0.0));
 /// assert!(!t.accepts(1.0, 1.001, 0.0));
+/// assert_eq!(t.rel(1e-4).rel, 1e-4); // builder-style setters
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct Tolerance {
     /// Absolute part, scaled by `max(1, |f(x)|)`.
     pub abs: f64,
@@ -84,6 +86,20 @@ impl Default for Tolerance {
 }
 
 impl Tolerance {
+    /// Sets the absolute part.
+    #[must_use]
+    pub fn abs(mut self, abs: f64) -> Self {
+        self.abs = abs;
+        self
+    }
+
+    /// Sets the relative part.
+    #[must_use]
+    pub fn rel(mut self, rel: f64) -> Self {
+        self.rel = rel;
+        self
+    }
+
     /// The largest `|ad - fd|` accepted for a function whose value is `fx`.
     ///
     /// ```
@@ -121,6 +137,7 @@ impl Tolerance {
 /// # Ok::<(), tapegrad::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct InputCheck {
     /// The input's position in the point.
     pub index: usize,
@@ -154,6 +171,7 @@ pub struct InputCheck {
 /// # Ok::<(), tapegrad::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct GradcheckReport {
     /// `f(x)`.
     pub value: f64,
@@ -281,7 +299,7 @@ where
 /// ```
 /// use tapegrad::check::{gradcheck_with, Tolerance};
 /// // exp of a large argument has a large third derivative: loosen the relative part.
-/// let loose = Tolerance { abs: 1e-8, rel: 1e-4 };
+/// let loose = Tolerance::default().rel(1e-4);
 /// let report = gradcheck_with(|x| (x[0] * 10.0).exp(), &[2.0], loose)?;
 /// assert!(report.passed(), "{report}");
 /// # Ok::<(), tapegrad::Error>(())

@@ -23,17 +23,18 @@
 //!
 //! Loading trusts nothing: the file's length against its header, the header's JSON and offsets,
 //! the metadata, every tensor's presence, dtype and shape, and every value's finiteness are
-//! checked, each failure with its own [`Error`](crate::Error) variant. Nothing is allocated beyond what the
+//! checked, each failure with its own [`ModelFileError`](crate::ModelFileError) variant. Nothing is allocated beyond what the
 //! file's own bytes justify. Saving writes a temporary file in the same directory, syncs it, and
 //! renames it over the target, so a crash leaves either the old file or the new one.
 //!
 //! ```
-//! use tapegrad::{Activation, Error, Mlp};
+//! use tapegrad::{Activation, Error, ModelFileError, Mlp};
 //! let model = Mlp::zeros(&[2, 3, 1], Activation::Tanh, Activation::Identity)?;
 //! let bytes = model.to_safetensors()?;
 //! assert_eq!(Mlp::from_safetensors(&bytes)?, model);
 //! let cut = &bytes[..bytes.len() - 1];
-//! assert!(matches!(Mlp::from_safetensors(cut), Err(Error::ModelTruncated { .. })));
+//! let err = Mlp::from_safetensors(cut).unwrap_err();
+//! assert!(matches!(err, Error::ModelFile(ModelFileError::Truncated { .. })));
 //! # Ok::<(), Error>(())
 //! ```
 //!

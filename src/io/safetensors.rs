@@ -1,6 +1,6 @@
 //! The safetensors reader and writer behind [`Mlp::save`] and [`Mlp::load`].
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ModelFileError, ModelIoError, Result};
 use crate::nn::{Activation, Mlp};
 use safetensors::tensor::{TensorInfo, TensorView};
 use safetensors::Dtype;
@@ -43,9 +43,9 @@ impl Mlp {
     ///
     /// # Errors
     ///
-    /// [`Error::NonFiniteWeight`] if a parameter is NaN or infinite (set through
+    /// [`ModelFileError::NonFiniteWeight`] if a parameter is NaN or infinite (set through
     /// [`Mlp::parameters_mut`] or a [`Neuron`](crate::Neuron)'s): [`Mlp::load`] would refuse the
-    /// file, so it is not written. [`Error::ModelFormat`] if the safetensors writer refuses the
+    /// file, so it is not written. [`ModelFileError::Format`] if the safetensors writer refuses the
     /// data (it does not for any model this crate can build).
     pub fn to_safetensors(&self) -> Result<Vec<u8>> {
         let sizes = self.sizes();
@@ -75,9 +75,9 @@ impl Mlp {
                 TensorView::new(Dtype::F64, shape.clone(), data).map(|v| (name.clone(), v))
             })
             .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|e| Error::ModelFormat(e.to_string()))?;
+            .map_err(|e| Error::ModelFile(ModelFileError::Format(e.to_string())))?;
         let join = |xs: Vec<String>| xs.join(",");
-        let metadata = HashMap::from([
+        let metadata = [
             ("format".to_string(), MODEL_FORMAT.to_string()),
             (
                 "format_version".to_string(),
@@ -96,33 +96,35 @@ impl Mlp {
                         .collect(),
                 ),
             ),
-        ]);
-        safetensors::serialize(views, Some(metadata)).map_err(|e| Error::ModelFormat(e.to_string()))
+        ]
+        .into_iter()
+        .collect();
+        safetensors::serialize(views, Some(metadata))
+            .map_err(|e| ModelFileError::Format(e.to_string()).into())
     }
 
     /// Reads a model from safetensors bytes, checking everything (see the [module docs](crate::io)).
     ///
     /// # Errors
     ///
-    /// - [`Error::ModelTruncated`] / [`Error::ModelOversized`]: the length disagrees with the header.
-    /// - [`Error::ModelHeaderTooLarge`]: the header length is more than the bytes that follow it.
-    /// - [`Error::ModelFormat`]: the header is not valid safetensors.
-    /// - [`Error::ModelMetadata`], [`Error::ModelVersion`]: the architecture is missing, malformed
+    /// - [`ModelFileError::Truncated`] / [`ModelFileError::Oversized`]: the length disagrees with the header.
+    /// - [`ModelFileError::HeaderTooLarge`]: the header length is more than the bytes that follow it.
+    /// - [`ModelFileError::Format`]: the header is not valid safetensors.
+    /// - [`ModelFileError::Metadata`], [`ModelFileError::Version`]: the architecture is missing, malformed
     ///   or of an unknown format version.
-    /// - [`Error::MissingTensor`], [`Error::UnexpectedTensor`], [`Error::TensorDtype`],
-    ///   [`Error::TensorShape`], [`Error::NonFiniteWeight`]: the tensors do not fit it.
+    /// - [`ModelFileError::MissingTensor`], [`ModelFileError::UnexpectedTensor`], [`ModelFileError::TensorDtype`],
+    ///   [`ModelFileError::TensorShape`], [`ModelFileError::NonFiniteWeight`]: the tensors do not fit it.
     /// - [`Error::Allocation`]: the parameters cannot be allocated.
     ///
     /// ```
-    /// use tapegrad::{Error, Mlp};
-    /// assert_eq!(
-    ///     Mlp::from_safetensors(b"\x10\0\0\0\0\0\0\0{}"),
-    ///     Err(Error::ModelHeaderTooLarge { claimed: 16, available: 2 })
-    /// );
+    /// use tapegrad::{Error, ModelFileError, Mlp};
+    /// let cut = Mlp::from_safetensors(b"\x10\0\0\0\0\0\0\0{}");
+    /// let expected = ModelFileError::HeaderTooLarge { claimed: 16, available: 2 };
+    /// assert_eq!(cut, Err(Error::ModelFile(expected)));
     /// ```
     pub fn from_safetensors(bytes: &[u8]) -> Result<Mlp> {
         let mut reader = bytes;
-        let mut io = |e: std::io::Error| Error::ModelFormat(e.to_string());
+        let mut io = |e: std::io::Error| Error::ModelFile(ModelFileError::Format(e.to_string()));
         let mut header = read_header(&mut reader, bytes.len() as u64, &mut io)?;
         let plan = plan(&mut header)?;
         read_parameters(&mut reader, &header, &plan, &mut io)
@@ -139,9 +141,9 @@ impl Mlp {
     ///
     /// # Errors
     ///
-    /// [`Error::ModelIo`] naming the step and file if the file system refuses, including
+    /// [`ModelFileError::Io`] naming the step and file if the file system refuses, including
     /// `"write"` for an existing file the user may not write (the temporary file is removed,
-    /// the old file untouched); [`Error::NonFiniteWeight`] as [`Mlp::to_safetensors`].
+    /// the old file untouched); [`ModelFileError::NonFiniteWeight`] as [`Mlp::to_safetensors`].
     ///
     /// ```
     /// use tapegrad::{Activation, Mlp};
@@ -155,10 +157,8 @@ impl Mlp {
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
         let bytes = self.to_safetensors()?;
-        let io = |action: &'static str, p: &Path, e: std::io::Error| Error::ModelIo {
-            action,
-            path: p.display().to_string(),
-            message: e.to_string(),
+        let io = |action: &'static str, p: &Path, e: std::io::Error| -> Error {
+            ModelIoError::new(action, p, e).into()
         };
         // A link to a file: replace the file it points to, not the link.
         let resolved;
@@ -169,10 +169,9 @@ impl Mlp {
             }
             _ => path,
         };
-        let file_name = path.file_name().ok_or_else(|| Error::ModelIo {
-            action: "write",
-            path: path.display().to_string(),
-            message: "the path has no file name".into(),
+        let file_name = path.file_name().ok_or_else(|| {
+            let e = std::io::Error::new(std::io::ErrorKind::InvalidInput, "no file name");
+            io("write", path, e)
         })?;
         let dir = match path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d,
@@ -236,21 +235,17 @@ impl Mlp {
     ///
     /// # Errors
     ///
-    /// [`Error::ModelIo`] if the file cannot be read (or changes length while it is read), else
+    /// [`ModelFileError::Io`] if the file cannot be read (or changes length while it is read), else
     /// as [`Mlp::from_safetensors`].
     ///
     /// ```
-    /// use tapegrad::{Error, Mlp};
+    /// use tapegrad::{Error, ModelFileError, Mlp};
     /// let err = Mlp::load("no/such/model.safetensors").unwrap_err();
-    /// assert!(matches!(err, Error::ModelIo { action: "read", .. }));
+    /// assert!(matches!(err, Error::ModelFile(ModelFileError::Io(ref e)) if e.action() == "read"));
     /// ```
     pub fn load(path: impl AsRef<Path>) -> Result<Mlp> {
         let path = path.as_ref();
-        let mut io = |e: std::io::Error| Error::ModelIo {
-            action: "read",
-            path: path.display().to_string(),
-            message: e.to_string(),
-        };
+        let mut io = |e: std::io::Error| -> Error { ModelIoError::new("read", path, e).into() };
         let file = fs::File::open(path).map_err(&mut io)?;
         let total = file.metadata().map_err(&mut io)?.len();
         let mut reader = std::io::BufReader::with_capacity(1 << 16, file);
@@ -296,31 +291,35 @@ fn read_header(
     io: &mut impl FnMut(std::io::Error) -> Error,
 ) -> Result<Header> {
     if total < 8 {
-        return Err(Error::ModelTruncated {
+        return Err(Error::ModelFile(ModelFileError::Truncated {
             expected: 8,
             found: total,
-        });
+        }));
     }
     let mut prefix = [0u8; 8];
     r.read_exact(&mut prefix).map_err(&mut *io)?;
     let claimed = u64::from_le_bytes(prefix);
     let available = total - 8;
     if claimed > available || claimed > MAX_HEADER {
-        return Err(Error::ModelHeaderTooLarge { claimed, available });
+        return Err(Error::ModelFile(ModelFileError::HeaderTooLarge {
+            claimed,
+            available,
+        }));
     }
     // At most 100 MB, and no more than the file holds.
     let mut text = crate::size::with_capacity(claimed as usize, "header bytes")?;
     r.take(claimed).read_to_end(&mut text).map_err(&mut *io)?;
     if text.len() as u64 != claimed {
-        return Err(Error::ModelTruncated {
+        return Err(Error::ModelFile(ModelFileError::Truncated {
             expected: 8 + claimed,
             found: 8 + text.len() as u64,
-        });
+        }));
     }
-    let text = std::str::from_utf8(&text)
-        .map_err(|e| Error::ModelFormat(format!("header is not UTF-8: {e}")))?;
+    let text = std::str::from_utf8(&text).map_err(|e| {
+        Error::ModelFile(ModelFileError::Format(format!("header is not UTF-8: {e}")))
+    })?;
     let mut header = serde_json::from_str::<HeaderJson>(text)
-        .map_err(|e| Error::ModelFormat(format!("header: {e}")))?
+        .map_err(|e| Error::ModelFile(ModelFileError::Format(format!("header: {e}"))))?
         .0;
     header.tensors.sort_by_key(|(_, info)| info.data_offsets);
     // Offsets: contiguous from 0, each tensor exactly as long as its dtype and shape say.
@@ -328,9 +327,9 @@ fn read_header(
     for (name, info) in &header.tensors {
         let (start, stop) = info.data_offsets;
         if start != end || stop < start {
-            return Err(Error::ModelFormat(format!(
+            return Err(Error::ModelFile(ModelFileError::Format(format!(
                 "tensor {name:?} has data offsets {start}..{stop}, but the data before it ends at {end}"
-            )));
+            ))));
         }
         let bytes = info
             .shape
@@ -340,27 +339,27 @@ fn read_header(
             .filter(|bits| bits % 8 == 0)
             .map(|bits| bits / 8);
         if bytes != Some(stop - start) {
-            return Err(Error::ModelFormat(format!(
+            return Err(Error::ModelFile(ModelFileError::Format(format!(
                 "tensor {name:?} of dtype {} and shape {:?} does not fill its {} data bytes",
                 info.dtype,
                 info.shape,
                 stop - start
-            )));
+            ))));
         }
         end = stop;
     }
     let expected = (8 + claimed).saturating_add(end as u64);
     if total < expected {
-        return Err(Error::ModelTruncated {
+        return Err(Error::ModelFile(ModelFileError::Truncated {
             expected,
             found: total,
-        });
+        }));
     }
     if total > expected {
-        return Err(Error::ModelOversized {
+        return Err(Error::ModelFile(ModelFileError::Oversized {
             expected,
             found: total,
-        });
+        }));
     }
     Ok(header)
 }
@@ -432,9 +431,12 @@ fn plan(header: &mut Header) -> Result<Plan> {
         };
         let entry = &mut found[l][usize::from(bias)];
         if *entry != u32::MAX {
-            return Err(Error::ModelFormat(format!("tensor {name:?} appears twice")));
+            return Err(Error::ModelFile(ModelFileError::Format(format!(
+                "tensor {name:?} appears twice"
+            ))));
         }
-        *entry = u32::try_from(k).map_err(|_| Error::ModelFormat("too many tensors".into()))?;
+        *entry = u32::try_from(k)
+            .map_err(|_| Error::ModelFile(ModelFileError::Format("too many tensors".into())))?;
     }
     for (l, pair) in sizes.windows(2).enumerate() {
         let (inputs, outputs) = (pair[0], pair[1]);
@@ -443,24 +445,26 @@ fn plan(header: &mut Header) -> Result<Plan> {
             let (_, info) = header
                 .tensors
                 .get(found[l][usize::from(bias)] as usize)
-                .ok_or_else(|| Error::MissingTensor { name: name() })?;
+                .ok_or_else(|| Error::ModelFile(ModelFileError::MissingTensor { name: name() }))?;
             if info.dtype != Dtype::F64 {
-                return Err(Error::TensorDtype {
+                return Err(Error::ModelFile(ModelFileError::TensorDtype {
                     name: name(),
                     found: info.dtype.to_string(),
-                });
+                }));
             }
             if info.shape != expected {
-                return Err(Error::TensorShape {
+                return Err(Error::ModelFile(ModelFileError::TensorShape {
                     name: name(),
                     expected: expected.to_vec(),
                     found: info.shape.clone(),
-                });
+                }));
             }
         }
     }
     if let Some(name) = unexpected {
-        return Err(Error::UnexpectedTensor { name: name.into() });
+        return Err(Error::ModelFile(ModelFileError::UnexpectedTensor {
+            name: name.into(),
+        }));
     }
     // Every tensor is there and as the architecture says; each holds its layer's data.
     let mut slots = crate::size::with_capacity(header.tensors.len(), "tensors")?;
@@ -531,11 +535,11 @@ fn read_parameters(
             for b in chunk[..n].chunks_exact(8) {
                 let value = f64::from_le_bytes(b.try_into().unwrap_or([0xff; 8]));
                 if !value.is_finite() {
-                    return Err(Error::NonFiniteWeight {
+                    return Err(Error::ModelFile(ModelFileError::NonFiniteWeight {
                         name: name.clone(),
                         position: k,
                         value,
-                    });
+                    }));
                 }
                 params[place(k)] = value;
                 k += 1;
@@ -558,19 +562,19 @@ fn non_finite_at(sizes: &[usize], mut k: usize, value: f64) -> Error {
             } else {
                 (weight_name(l), neuron * inputs + slot)
             };
-            return Error::NonFiniteWeight {
+            return Error::ModelFile(ModelFileError::NonFiniteWeight {
                 name,
                 position,
                 value,
-            };
+            });
         }
         k -= count;
     }
-    Error::NonFiniteWeight {
+    Error::ModelFile(ModelFileError::NonFiniteWeight {
         name: String::new(),
         position: k,
         value,
-    }
+    })
 }
 
 fn weight_name(l: usize) -> String {
@@ -583,23 +587,26 @@ fn bias_name(l: usize) -> String {
 
 /// Checks the metadata and returns the layer sizes and per-layer activations.
 fn architecture(meta: Option<&HashMap<String, String>>) -> Result<(Vec<usize>, Vec<Activation>)> {
-    let meta = meta.ok_or_else(|| Error::ModelMetadata("the file has no metadata".into()))?;
+    let meta = meta.ok_or_else(|| {
+        Error::ModelFile(ModelFileError::Metadata("the file has no metadata".into()))
+    })?;
     let get = |key: &str| {
-        meta.get(key)
-            .ok_or_else(|| Error::ModelMetadata(format!("key {key:?} is missing")))
+        meta.get(key).ok_or_else(|| {
+            Error::ModelFile(ModelFileError::Metadata(format!("key {key:?} is missing")))
+        })
     };
     let format = get("format")?;
     if format != MODEL_FORMAT {
-        return Err(Error::ModelMetadata(format!(
+        return Err(Error::ModelFile(ModelFileError::Metadata(format!(
             "format is {format:?}, expected {MODEL_FORMAT:?}"
-        )));
+        ))));
     }
     let version = get("format_version")?;
     if version.parse::<u32>() != Ok(MODEL_FORMAT_VERSION) {
-        return Err(Error::ModelVersion {
+        return Err(Error::ModelFile(ModelFileError::Version {
             found: version.clone(),
             supported: MODEL_FORMAT_VERSION,
-        });
+        }));
     }
     let sizes_text = get("sizes")?;
     // Every layer has at least one neuron; the input size may be 0 (a model of neurons with
@@ -611,9 +618,9 @@ fn architecture(meta: Option<&HashMap<String, String>>) -> Result<(Vec<usize>, V
         .collect::<Option<Vec<usize>>>()
         .filter(|s| s.len() >= 2)
         .ok_or_else(|| {
-            Error::ModelMetadata(format!(
+            Error::ModelFile(ModelFileError::Metadata(format!(
                 "sizes {sizes_text:?} is not a list of at least two integers, positive after the first"
-            ))
+            )))
         })?;
     let acts_text = get("activations")?;
     let activations = acts_text
@@ -623,17 +630,17 @@ fn architecture(meta: Option<&HashMap<String, String>>) -> Result<(Vec<usize>, V
             "tanh" => Ok(Activation::Tanh),
             "relu" => Ok(Activation::Relu),
             "identity" => Ok(Activation::Identity),
-            other => Err(Error::ModelMetadata(format!(
+            other => Err(Error::ModelFile(ModelFileError::Metadata(format!(
                 "unknown activation {other:?}"
-            ))),
+            )))),
         })
         .collect::<Result<Vec<_>>>()?;
     if activations.len() != sizes.len() - 1 {
-        return Err(Error::ModelMetadata(format!(
+        return Err(Error::ModelFile(ModelFileError::Metadata(format!(
             "{} activations for {} layers",
             activations.len(),
             sizes.len() - 1
-        )));
+        ))));
     }
     Ok((sizes, activations))
 }

@@ -113,7 +113,7 @@ impl<'t, 'm> Bound<'t, 'm> {
     /// Records the same forward pass as [`Bound::forward`] (or [`Bound::forward_values`], for
     /// recorded inputs) from public scalar ops, neuron by
     /// neuron (`z = ((b + w0 x0) + w1 x1) + ...`, then the activation), instead of one fused
-    /// node per layer: the graph a learner draws by hand, for [graph exports](crate::Dot). The
+    /// node per layer: the graph a learner draws by hand, for [graph exports](crate::Graphviz). The
     /// values and gradients are the same bit for bit: each fused rule multiplies the same
     /// numbers in the same order as the chain of scalar nodes, whose adds pass gradients on
     /// times exactly 1.

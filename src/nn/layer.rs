@@ -62,39 +62,18 @@ impl Layer {
     }
 
     /// Number of inputs.
-    ///
-    /// ```
-    /// # use tapegrad::{Activation, Layer, Neuron};
-    /// let layer = Layer::new(vec![Neuron::new(vec![1.0; 3], 0.0, Activation::Tanh)])?;
-    /// assert_eq!(layer.inputs(), 3);
-    /// # Ok::<(), tapegrad::Error>(())
-    /// ```
     #[must_use]
     pub fn inputs(&self) -> usize {
         self.shape[0].inputs
     }
 
     /// Number of neurons (outputs).
-    ///
-    /// ```
-    /// # use tapegrad::{Activation, Layer, Neuron};
-    /// let layer = Layer::new(vec![Neuron::new(vec![1.0; 3], 0.0, Activation::Tanh)])?;
-    /// assert_eq!(layer.outputs(), 1);
-    /// # Ok::<(), tapegrad::Error>(())
-    /// ```
     #[must_use]
     pub fn outputs(&self) -> usize {
         self.shape[0].outputs
     }
 
     /// The activation.
-    ///
-    /// ```
-    /// # use tapegrad::{Activation, Layer, Neuron};
-    /// let layer = Layer::new(vec![Neuron::new(vec![1.0], 0.0, Activation::Tanh)])?;
-    /// assert_eq!(layer.activation(), Activation::Tanh);
-    /// # Ok::<(), tapegrad::Error>(())
-    /// ```
     #[must_use]
     pub fn activation(&self) -> Activation {
         self.shape[0].activation
@@ -122,13 +101,6 @@ impl Layer {
     }
 
     /// The parameters, neuron by neuron (weights then bias).
-    ///
-    /// ```
-    /// # use tapegrad::{Activation, Layer, Neuron};
-    /// let layer = Layer::new(vec![Neuron::new(vec![1.0], 2.0, Activation::Tanh)])?;
-    /// assert_eq!(layer.parameters(), &[1.0, 2.0]);
-    /// # Ok::<(), tapegrad::Error>(())
-    /// ```
     #[must_use]
     pub fn parameters(&self) -> &[f64] {
         &self.params

@@ -42,33 +42,18 @@ impl Neuron {
     }
 
     /// The weights, one per input.
-    ///
-    /// ```
-    /// let n = tapegrad::Neuron::new(vec![3.0], 0.0, tapegrad::Activation::Identity);
-    /// assert_eq!(n.weights(), &[3.0]);
-    /// ```
     #[must_use]
     pub fn weights(&self) -> &[f64] {
         &self.params[..self.shape[0].inputs]
     }
 
     /// The bias.
-    ///
-    /// ```
-    /// let n = tapegrad::Neuron::new(vec![3.0], -1.0, tapegrad::Activation::Identity);
-    /// assert_eq!(n.bias(), -1.0);
-    /// ```
     #[must_use]
     pub fn bias(&self) -> f64 {
         self.params[self.shape[0].inputs]
     }
 
     /// The activation.
-    ///
-    /// ```
-    /// let n = tapegrad::Neuron::new(vec![], 0.0, tapegrad::Activation::Tanh);
-    /// assert_eq!(n.activation(), tapegrad::Activation::Tanh);
-    /// ```
     #[must_use]
     pub fn activation(&self) -> Activation {
         self.shape[0].activation
@@ -86,12 +71,6 @@ impl Neuron {
     }
 
     /// The parameters, mutably (weights then bias).
-    ///
-    /// ```
-    /// let mut n = tapegrad::Neuron::new(vec![1.0], 0.0, tapegrad::Activation::Identity);
-    /// n.parameters_mut()[1] = 5.0;
-    /// assert_eq!(n.bias(), 5.0);
-    /// ```
     pub fn parameters_mut(&mut self) -> &mut [f64] {
         &mut self.params
     }

@@ -81,7 +81,8 @@ for x in grid:
         r = mp.sqrt(v)
         row("sqrt", x, None, r, 1 / (2 * r))
     elif x == 0:
-        row("sqrt", x, None, mpf(0), "inf" if math.copysign(1, x) > 0 else "-inf")
+        # the derivative is the limit from above, +inf, at -0.0 too (src/numerics.md)
+        row("sqrt", x, None, mpf(0), "inf")
     else:
         row("sqrt", x, None, "nan", "nan")
     # abs: derivative sign(x), 0 at the kink

@@ -9,7 +9,7 @@
 //! ```
 //!
 //! Only a [traced](Tape::traced) tape keeps each node's op and forward value, so only its values
-//! can be exported; on a plain tape [`Dot::render`] returns [`Error::UntracedTape`] (tracing
+//! can be exported; on a plain tape [`Graphviz::render`] returns [`Error::UntracedTape`] (tracing
 //! cannot be switched on after the fact). Nodes that do not lead to the output are left out.
 //! Nodes come in creation order and edges in recording order, so the same graph always gives
 //! the same text. Render it with `dot -Tsvg graph.dot -o graph.svg`.
@@ -21,18 +21,18 @@ use std::fmt::Write as _;
 /// A DOT export of everything that leads to one [`Value`] on a [traced](Tape::traced) tape.
 ///
 /// Each op is one node labelled with its op name, node index, forward value and (when
-/// [`Dot::gradients`] are given) gradient; leaves are ellipses labelled with their
+/// [`Graphviz::gradients`] are given) gradient; leaves are ellipses labelled with their
 /// [name](Value::named) or `leaf #i`; the output has a double border. Edges go from operands to
 /// results, one per recorded edge (so `x * x` draws two).
 ///
 /// ```
-/// use tapegrad::{Dot, Tape};
+/// use tapegrad::{Graphviz, Tape};
 /// let tape = Tape::traced();
 /// let a = tape.var(2.0).named("a");
 /// let b = tape.var(3.0).named("b");
 /// let y = (a * b).named("y");
 /// let grads = y.backward();
-/// let dot = Dot::new(y).gradients(&grads).render()?;
+/// let dot = Graphviz::new(y).gradients(&grads).render()?;
 /// assert!(dot.starts_with("digraph tape {"));
 /// assert!(dot.contains("n0 [shape=ellipse, label=\"a\\nvalue 2\\ngrad 3\"];"));
 /// assert!(dot.contains("n2 [shape=box, peripheries=2, label=\"y: mul #2\\nvalue 6\\ngrad 1\"];"));
@@ -40,25 +40,18 @@ use std::fmt::Write as _;
 /// # Ok::<(), tapegrad::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy)]
-pub struct Dot<'a, 't> {
+pub struct Graphviz<'a, 't> {
     output: Value<'t>,
     grads: Option<&'a Gradients>,
     digits: Option<usize>,
 }
 
-impl<'a, 't> Dot<'a, 't> {
+impl<'a, 't> Graphviz<'a, 't> {
     /// An export of the graph that leads to `output`, numbers to 4 significant digits, no
     /// gradients.
-    ///
-    /// ```
-    /// let tape = tapegrad::Tape::traced();
-    /// let y = tape.var(1.0).exp();
-    /// assert!(tapegrad::Dot::new(y).render()?.contains("exp #1\\nvalue 2.718"));
-    /// # Ok::<(), tapegrad::Error>(())
-    /// ```
     #[must_use]
     pub fn new(output: Value<'t>) -> Self {
-        Dot {
+        Graphviz {
             output,
             grads: None,
             digits: Some(4),
@@ -66,15 +59,6 @@ impl<'a, 't> Dot<'a, 't> {
     }
 
     /// Adds each node's gradient (from a reverse sweep on the same recording) to its label.
-    ///
-    /// ```
-    /// let tape = tapegrad::Tape::traced();
-    /// let x = tape.var(3.0);
-    /// let y = x * x;
-    /// let grads = y.backward();
-    /// assert!(tapegrad::Dot::new(y).gradients(&grads).render()?.contains("grad 6"));
-    /// # Ok::<(), tapegrad::Error>(())
-    /// ```
     #[must_use]
     pub fn gradients(mut self, grads: &'a Gradients) -> Self {
         self.grads = Some(grads);
@@ -87,9 +71,9 @@ impl<'a, 't> Dot<'a, 't> {
     /// ```
     /// let tape = tapegrad::Tape::traced();
     /// let y = tape.var(1.0 / 3.0);
-    /// let full = tapegrad::Dot::new(y).precision(None).render()?;
+    /// let full = tapegrad::Graphviz::new(y).precision(None).render()?;
     /// assert!(full.contains("value 0.3333333333333333\""));
-    /// assert!(tapegrad::Dot::new(y).precision(Some(2)).render()?.contains("value 0.33\""));
+    /// assert!(tapegrad::Graphviz::new(y).precision(Some(2)).render()?.contains("value 0.33\""));
     /// # Ok::<(), tapegrad::Error>(())
     /// ```
     #[must_use]
@@ -107,10 +91,10 @@ impl<'a, 't> Dot<'a, 't> {
     ///   [`Tape::clear`].
     ///
     /// ```
-    /// use tapegrad::{Dot, Error, Tape};
+    /// use tapegrad::{Graphviz, Error, Tape};
     /// let plain = Tape::new();
     /// let y = plain.var(1.0) + 1.0;
-    /// assert_eq!(Dot::new(y).render(), Err(Error::UntracedTape));
+    /// assert_eq!(Graphviz::new(y).render(), Err(Error::UntracedTape));
     /// ```
     pub fn render(&self) -> Result<String> {
         let tape = self.output.tape();
