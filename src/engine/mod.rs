@@ -9,12 +9,14 @@
 //! | `fused.rs` | fused runs: leaves, n-ary nodes, dense layers, each with its vector rule |
 //! | `ops.rs` | every scalar op: its rule and local derivative side by side, the operators |
 //! | `trace.rs` | ops, values and names kept for inspection ([`Tape::traced`]) |
+//! | `higher.rs` | the reverse sweep recorded as values, for second derivatives ([`Value::grad`]) |
 //!
 //! An elementary op stores its two inputs and the partial derivative with respect to each,
 //! computed when it runs: 24 bytes, one append. Forward values live in the [`Value`] handles,
 //! not on the tape, unless the tape is traced.
 
 mod backward;
+mod higher;
 pub(crate) mod fused;
 pub(crate) mod ops;
 pub(crate) mod record;

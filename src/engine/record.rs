@@ -81,6 +81,15 @@ impl Records {
         index
     }
 
+    /// Notes a constant node `index`'s derivative needs (see `Trace::notes`); only a traced
+    /// tape keeps it.
+    #[inline(always)]
+    pub(crate) fn note(&mut self, index: u32, constant: f64) {
+        if let Some(trace) = &mut self.trace {
+            trace.notes.push((index, constant));
+        }
+    }
+
     /// Appends one leaf; returns its index.
     #[inline]
     pub(crate) fn leaf(&mut self, op: Op, value: f64) -> u32 {
