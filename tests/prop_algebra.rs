@@ -92,6 +92,25 @@ proptest! {
         }
     }
 
+    /// `a op= b` is `a op b`, `iter().sum()` (by value or by reference) is `Tape::sum`, and
+    /// the custom `sin` and `a * b` are the built-in ops: the same nodes, values and gradients,
+    /// bit for bit (except that a sum may start from -0.0 where `Tape::sum` starts from 0.0,
+    /// so a zero may differ in sign: zeros compare equal here).
+    #[test]
+    fn sugar_records_what_the_plain_ops_record(e in expr(8)) {
+        let plain = e.desugared();
+        let (t1, t2) = (Tape::new(), Tape::new());
+        let (x1, x2) = (t1.vars(&e.point), t2.vars(&e.point));
+        let (y1, y2) = (e.on_tape(&x1), plain.on_tape(&x2));
+        prop_assert_eq!(t1.len(), t2.len(), "{:?}", e);
+        let same = |a: f64, b: f64| a.to_bits() == b.to_bits() || (a == 0.0 && b == 0.0);
+        prop_assert!(same(y1.value(), y2.value()), "{:?}: {} vs {}", e, y1.value(), y2.value());
+        let (g1, g2) = (y1.backward(), y2.backward());
+        for (k, (a, b)) in g1.as_slice().iter().zip(g2.as_slice()).enumerate() {
+            prop_assert!(same(*a, *b), "{:?}: node {}: gradient {:e} vs {:e}", e, k, a, b);
+        }
+    }
+
     /// backward twice, into a reused buffer, and after more nodes were recorded: the same
     /// gradients, bit for bit, and 0 for the nodes recorded later.
     #[test]

@@ -1,8 +1,12 @@
-//! Bytes become a little program over the tape's public API: leaves, every unary and binary op,
-//! constants on either side, `sum`/`dot`, backward, and clear-and-reuse.
+//! Bytes become a little program over the tape's public API: leaves, every unary and binary op
+//! (`max`/`min` with a `Value` or an `f64`), constants on either side, `sum`/`dot`, the `Sum`
+//! of an iterator (by value and by reference), `Tape::custom` with 0 to 4 inputs, `detach`, the
+//! assign operators, backward, and clear-and-reuse.
 //!
 //! Asserts: no panic; every recorded value is what plain `f64` arithmetic gives (so finite
-//! inputs through finite-result ops stay finite); backward twice, and into a reused buffer,
+//! inputs through finite-result ops stay finite); the partials of `abs`, `max`, `min` and
+//! `custom` are the documented ones (kinks, ties, NaN); `a op= b` records the same node as
+//! `a op b`, bit for bit; backward twice, and into a reused buffer,
 //! gives bit-identical gradients, equal to a naive sweep over `Tape::edges`; every node has the
 //! parents the program gave it; nodes that do not reach the output have gradient 0; the tape
 //! holds exactly the nodes the program recorded, and after a clear its memory does not grow
@@ -60,8 +64,8 @@ struct Node<'t> {
 fn round<'t>(tape: &'t Tape, b: &mut Bytes, reused: &mut Gradients) -> (usize, usize) {
     let mut nodes: Vec<Node<'t>> = Vec::new();
     while !b.is_empty() && nodes.len() < MAX_NODES {
-        let op = b.u8() % 26;
-        if op == 25 {
+        let op = b.u8() % 38;
+        if op == 37 {
             break; // clear, in the caller
         }
         let ready = !nodes.is_empty();
@@ -148,6 +152,98 @@ fn round<'t>(tape: &'t Tape, b: &mut Bytes, reused: &mut Gradients) -> (usize, u
                 nodes.push(Node { value: v, parents });
             }
             23 if ready => backward(&nodes, pick(b, &nodes), tape, reused),
+            25..=31 if ready => {
+                let i = pick(b, &nodes);
+                let a = nodes[i].value;
+                let x = a.value();
+                let c = b.f64();
+                let (v, expected) = match op {
+                    25 => (a.sin(), x.sin()),
+                    26 => (a.cos(), x.cos()),
+                    27 => (a.sqrt(), x.sqrt()),
+                    28 => (a.abs(), x.abs()),
+                    29 => (a.square(), x * x),
+                    30 => (a.max(c), max_ref(x, c).0),
+                    _ => (a.min(c), min_ref(x, c).0),
+                };
+                check_value(v, expected, tape, nodes.len());
+                match op {
+                    28 => check_partials(tape, nodes.len(), &[(i, abs_slope(x))]),
+                    30 => check_partials(tape, nodes.len(), &[(i, max_ref(x, c).1)]),
+                    31 => check_partials(tape, nodes.len(), &[(i, min_ref(x, c).1)]),
+                    _ => {}
+                }
+                nodes.push(Node {
+                    value: v,
+                    parents: vec![i],
+                });
+            }
+            32 if ready => {
+                // A new leaf with the same value: no parents, so no gradient flows back.
+                let i = pick(b, &nodes);
+                let v = nodes[i].value.detach();
+                check_value(v, nodes[i].value.value(), tape, nodes.len());
+                nodes.push(Node {
+                    value: v,
+                    parents: Vec::new(),
+                });
+            }
+            33 | 34 if ready => {
+                let (i, j) = (pick(b, &nodes), pick(b, &nodes));
+                let (p, q) = (nodes[i].value, nodes[j].value);
+                let (x, y) = (p.value(), q.value());
+                let (v, (expected, dx, dy)) = if op == 33 {
+                    (p.max(q), max_ref(x, y))
+                } else {
+                    (p.min(q), min_ref(x, y))
+                };
+                check_value(v, expected, tape, nodes.len());
+                check_partials(tape, nodes.len(), &[(i, dx), (j, dy)]);
+                nodes.push(Node {
+                    value: v,
+                    parents: vec![i, j],
+                });
+            }
+            35 if ready => {
+                // Tape::custom with 0 (a constant leaf), 1, 2 (elementary) or 3-4 (n-ary)
+                // inputs, any value and partials, inputs possibly repeated.
+                let k = usize::from(b.u8() % 5);
+                let value = b.f64();
+                let edges: Vec<(usize, f64)> = (0..k).map(|_| (pick(b, &nodes), b.f64())).collect();
+                let partials: Vec<(Value<'t>, f64)> =
+                    edges.iter().map(|&(i, d)| (nodes[i].value, d)).collect();
+                let v = tape.custom(value, &partials);
+                check_value(v, value, tape, nodes.len());
+                check_partials(tape, nodes.len(), &edges);
+                nodes.push(Node {
+                    value: v,
+                    parents: edges.iter().map(|e| e.0).collect(),
+                });
+            }
+            36 if ready => {
+                let sugar = b.u8();
+                if sugar < 128 {
+                    // The Sum of a non-empty iterator, by value or by reference.
+                    let k = 1 + usize::from(b.u8() % 4);
+                    let picked: Vec<usize> = (0..k).map(|_| pick(b, &nodes)).collect();
+                    let values: Vec<Value<'t>> = picked.iter().map(|&i| nodes[i].value).collect();
+                    let expected = values[1..]
+                        .iter()
+                        .fold(values[0].value(), |s, v| s + v.value());
+                    let v: Value<'t> = if sugar % 2 == 0 {
+                        values.iter().sum()
+                    } else {
+                        values.iter().copied().sum()
+                    };
+                    check_value(v, expected, tape, nodes.len());
+                    nodes.push(Node {
+                        value: v,
+                        parents: picked,
+                    });
+                } else {
+                    assign_op(tape, b, &mut nodes, sugar);
+                }
+            }
             _ => {
                 // Leaves: one with `var`, or up to three with `vars`.
                 let k = usize::from(b.u8() % 4);
@@ -179,6 +275,120 @@ fn round<'t>(tape: &'t Tape, b: &mut Bytes, reused: &mut Gradients) -> (usize, u
         assert_eq!(recorded, expected, "node {last} has the wrong parents");
     }
     (tape.len(), tape.edge_count())
+}
+
+/// `a op= b` with a `Value` or an `f64` on the right, recorded after the plain `a op b`: two
+/// nodes, the same value and the same edges, bit for bit.
+fn assign_op<'t>(tape: &'t Tape, b: &mut Bytes, nodes: &mut Vec<Node<'t>>, which: u8) {
+    let i = b.index(nodes.len());
+    let a = nodes[i].value;
+    let x = a.value();
+    let mut assigned = a;
+    let (plain, expected, parents) = if which % 8 < 4 {
+        let j = b.index(nodes.len());
+        let q = nodes[j].value;
+        let y = q.value();
+        let (plain, expected) = match which % 4 {
+            0 => (a + q, x + y),
+            1 => (a - q, x - y),
+            2 => (a * q, x * y),
+            _ => (a / q, x / y),
+        };
+        match which % 4 {
+            0 => assigned += q,
+            1 => assigned -= q,
+            2 => assigned *= q,
+            _ => assigned /= q,
+        }
+        (plain, expected, vec![i, j])
+    } else {
+        let c = b.f64();
+        let (plain, expected) = match which % 4 {
+            0 => (a + c, x + c),
+            1 => (a - c, x - c),
+            2 => (a * c, x * c),
+            _ => (a / c, x / c),
+        };
+        match which % 4 {
+            0 => assigned += c,
+            1 => assigned -= c,
+            2 => assigned *= c,
+            _ => assigned /= c,
+        }
+        (plain, expected, vec![i])
+    };
+    check_value(plain, expected, tape, nodes.len());
+    nodes.push(Node {
+        value: plain,
+        parents: parents.clone(),
+    });
+    check_value(assigned, expected, tape, nodes.len());
+    assert_eq!(
+        assigned.value().to_bits(),
+        plain.value().to_bits(),
+        "a op= b differs from a op b"
+    );
+    let bits = |index: usize| -> Vec<(usize, u64)> {
+        let edges = tape.edges(index).expect("node exists");
+        edges.into_iter().map(|(p, d)| (p, d.to_bits())).collect()
+    };
+    assert_eq!(
+        bits(assigned.index()),
+        bits(plain.index()),
+        "a op= b has other edges than a op b"
+    );
+    nodes.push(Node {
+        value: assigned,
+        parents,
+    });
+}
+
+/// max(a, b) and its partials, from the documented rule: the larger side gets 1, a tie gives
+/// each side 1/2 and keeps the left value (so -0.0 against 0.0 is a tie), NaN poisons all.
+fn max_ref(a: f64, b: f64) -> (f64, f64, f64) {
+    if a.is_nan() || b.is_nan() {
+        (f64::NAN, f64::NAN, f64::NAN)
+    } else if a == b {
+        (a, 0.5, 0.5)
+    } else if a > b {
+        (a, 1.0, 0.0)
+    } else {
+        (b, 0.0, 1.0)
+    }
+}
+
+/// min(a, b) and its partials: as [`max_ref`] with the smaller side.
+fn min_ref(a: f64, b: f64) -> (f64, f64, f64) {
+    if a.is_nan() || b.is_nan() {
+        (f64::NAN, f64::NAN, f64::NAN)
+    } else if a == b {
+        (a, 0.5, 0.5)
+    } else if a < b {
+        (a, 1.0, 0.0)
+    } else {
+        (b, 0.0, 1.0)
+    }
+}
+
+/// d|x|/dx as documented: the sign of x, 0 at the kink (both zeros) and for NaN.
+fn abs_slope(x: f64) -> f64 {
+    if x.is_nan() || x == 0.0 {
+        0.0
+    } else {
+        x.signum()
+    }
+}
+
+/// Node `index` has exactly these `(parent, partial)` edges, in order (NaN equal to NaN).
+fn check_partials(tape: &Tape, index: usize, expected: &[(usize, f64)]) {
+    let edges = tape.edges(index).expect("node exists");
+    assert_eq!(edges.len(), expected.len(), "node {index}: edges {edges:?}");
+    for (&(p, d), &(q, e)) in edges.iter().zip(expected) {
+        assert!(
+            p == q && same(d, e),
+            "node {index}: edge ({p}, {d}) but expected ({q}, {e})"
+        );
+    }
 }
 
 /// The new node's value is the plain-`f64` result, and it sits at the next index.
@@ -227,12 +437,14 @@ fn backward(nodes: &[Node<'_>], o: usize, tape: &Tape, reused: &mut Gradients) {
             reference[parent] += partial * gi;
         }
     }
-    let reference: Vec<u64> = reference.iter().map(|x| x.to_bits()).collect();
-    assert_eq!(
-        bits(&first),
-        reference,
-        "backward differs from a naive sweep"
-    );
+    // Bits, except that every NaN is one NaN: Rust leaves the sign and payload of a NaN result
+    // unspecified (a NaN partial from `max` or `custom` meets a NaN made by the hardware, and
+    // which one an addition returns depends on its operand order, which the compiler may
+    // swap), so NaN bits can differ between two correct sweeps.
+    let canonical = |x: &f64| if x.is_nan() { u64::MAX } else { x.to_bits() };
+    let engine: Vec<u64> = first.as_slice().iter().map(canonical).collect();
+    let reference: Vec<u64> = reference.iter().map(canonical).collect();
+    assert_eq!(engine, reference, "backward differs from a naive sweep");
     let mut reaches = vec![false; nodes.len()];
     reaches[o] = true;
     for i in (0..=o).rev() {

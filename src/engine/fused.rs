@@ -68,14 +68,14 @@ pub(crate) struct Run {
 #[derive(Debug, Default)]
 pub(crate) struct Fused {
     pub(crate) runs: Vec<Run>,
-    edge_inputs: Vec<u32>,
-    edge_partials: Vec<f64>,
+    pub(crate) edge_inputs: Vec<u32>,
+    pub(crate) edge_partials: Vec<f64>,
     /// Where the edges of the n-ary node being recorded start.
     open: u32,
     /// The node after the last run if that run is leaves (so the next leaf joins it), else 0.
     leaves_end: u32,
-    data: Vec<f64>,
-    listed: Vec<u32>,
+    pub(crate) data: Vec<f64>,
+    pub(crate) listed: Vec<u32>,
 }
 
 impl Fused {
@@ -217,66 +217,6 @@ impl Fused {
         }
     }
 
-    /// The edges `(input, partial)` of node `index`, which `run` holds.
-    pub(crate) fn edges(&self, run: &Run, index: u32) -> Vec<(usize, f64)> {
-        match run.rule {
-            Rule::Leaves => Vec::new(),
-            Rule::Edges { at, len } => {
-                let (at, end) = (at as usize, (at + len) as usize);
-                let inputs = self.edge_inputs[at..end].iter();
-                inputs
-                    .zip(&self.edge_partials[at..end])
-                    .map(|(&x, &p)| (x as usize, p))
-                    .collect()
-            }
-            Rule::Affine(layer) => {
-                let (j, inputs) = ((index - run.first) as usize, layer.inputs as usize);
-                let width = inputs + 1;
-                let data = &self.data[layer.data_at as usize..];
-                let (x, d) = (&data[..inputs], data[inputs + j]);
-                let row = &self.data[layer.weights_at as usize + j * width..][..width];
-                let p = layer.weights as usize + j * width;
-                let mut edges = vec![(p + inputs, d)];
-                edges.extend(x.iter().enumerate().map(|(k, xk)| (p + k, d * xk)));
-                let node = |k: usize| match layer.input_nodes {
-                    AffineInputs::Constants => None,
-                    AffineInputs::Range(first) => Some(first as usize + k),
-                    AffineInputs::Listed(at) => Some(self.listed[at as usize + k] as usize),
-                };
-                let weighted = row[..inputs].iter().enumerate();
-                edges.extend(weighted.filter_map(|(k, w)| node(k).map(|n| (n, d * w))));
-                edges
-            }
-        }
-    }
-
-    /// The run holding node `index`, if a fused run does.
-    pub(crate) fn run_of(&self, index: u32) -> Option<&Run> {
-        let k = self
-            .runs
-            .partition_point(|r| r.first <= index)
-            .checked_sub(1)?;
-        let run = &self.runs[k];
-        (index < run.first + run.count).then_some(run)
-    }
-
-    /// Edges the runs stand for, counted as an unfused recording would store them.
-    pub(crate) fn edge_count(&self) -> usize {
-        let per_run = |run: &Run| match run.rule {
-            Rule::Leaves => 0,
-            Rule::Edges { len, .. } => len as usize,
-            Rule::Affine(l) => {
-                let per_input = if l.input_nodes == AffineInputs::Constants {
-                    1
-                } else {
-                    2
-                };
-                run.count as usize * (1 + per_input * l.inputs as usize)
-            }
-        };
-        self.runs.iter().map(per_run).sum()
-    }
-
     pub(crate) fn clear(&mut self) {
         self.runs.clear();
         self.edge_inputs.clear();
@@ -287,23 +227,13 @@ impl Fused {
         self.listed.clear();
     }
 
-    /// Bytes in use and bytes allocated.
-    pub(crate) fn bytes(&self) -> (usize, usize) {
-        let run = size_of::<Run>();
-        let used = self.runs.len() * run
-            + self.edge_inputs.len() * 12
-            + self.data.len() * 8
-            + self.listed.len() * 4;
-        let allocated = self.runs.capacity() * run
+    /// Bytes allocated.
+    pub(crate) fn capacity_bytes(&self) -> usize {
+        self.runs.capacity() * size_of::<Run>()
             + self.edge_inputs.capacity() * 4
             + self.edge_partials.capacity() * 8
             + self.data.capacity() * 8
-            + self.listed.capacity() * 4;
-        (used, allocated)
-    }
-
-    pub(crate) fn capacity_bytes(&self) -> usize {
-        self.bytes().1
+            + self.listed.capacity() * 4
     }
 
     pub(crate) fn reserve_edges(&mut self, edges: usize) {

@@ -24,7 +24,7 @@ mod trace;
 
 pub use trace::Op;
 
-use record::{Node, Records};
+use record::Records;
 use std::cell::{Ref, RefCell, RefMut};
 
 const DROPPED: &str = "tapegrad: the tape's records are gone only while it is dropped";
@@ -167,49 +167,6 @@ impl Tape {
         self.len() == 0
     }
 
-    /// Number of edges (input links, one partial derivative each) the recording stands for;
-    /// a fused dense layer counts the edges its unfused recording would store.
-    ///
-    /// ```
-    /// let tape = tapegrad::Tape::new();
-    /// let x = tape.var(1.0);
-    /// let _y = x * x; // one node, two edges
-    /// let _z = -x;    // one node, one edge
-    /// assert_eq!(tape.edge_count(), 3);
-    /// ```
-    #[must_use]
-    pub fn edge_count(&self) -> usize {
-        let r = self.records_ref();
-        let real = |n: &Node| n.inputs.iter().filter(|&&i| i != record::SINK).count();
-        r.nodes.iter().map(real).sum::<usize>() + r.fused.edge_count()
-    }
-
-    /// Bytes the current recording takes (what [`Tape::memory_bytes`] counts, without the spare
-    /// capacity).
-    ///
-    /// ```
-    /// let tape = tapegrad::Tape::new();
-    /// let x = tape.var(1.0); // a run of leaves: one run record, however many leaves
-    /// let one_run = tape.bytes_used();
-    /// let _y = x * x;        // an elementary node: 24 bytes
-    /// assert_eq!(tape.bytes_used(), one_run + 24);
-    /// ```
-    #[must_use]
-    pub fn bytes_used(&self) -> usize {
-        let r = self.records_ref();
-        let trace = r
-            .trace
-            .as_ref()
-            .map_or(0, |t| t.ops.len() * (size_of::<Op>() + 8));
-        r.nodes.len() * size_of::<Node>() + r.fused.bytes().0 + trace
-    }
-
-    /// Bytes of memory the tape holds (allocated capacity, not just the used part).
-    #[must_use]
-    pub fn memory_bytes(&self) -> usize {
-        self.records_ref().capacity_bytes()
-    }
-
     /// Forgets every node, keeping the allocated memory for the next recording.
     ///
     /// Takes `&mut self`, so no [`Value`] of the old recording can be used afterwards (see the
@@ -229,49 +186,6 @@ impl Tape {
             r.clear();
         }
         self.generation += 1;
-    }
-
-    /// The inputs of node `index` with the local partial derivatives recorded for them, or
-    /// `None` if there is no such node.
-    ///
-    /// ```
-    /// let tape = tapegrad::Tape::new();
-    /// let a = tape.var(3.0);
-    /// let b = tape.var(5.0);
-    /// let c = a * b;
-    /// assert_eq!(tape.edges(c.index()), Some(vec![(a.index(), 5.0), (b.index(), 3.0)]));
-    /// ```
-    #[must_use]
-    pub fn edges(&self, index: usize) -> Option<Vec<(usize, f64)>> {
-        let r = self.records_ref();
-        let index = u32::try_from(index).ok().filter(|&i| i < r.len)?;
-        if let Some(run) = r.fused.run_of(index) {
-            return Some(r.fused.edges(run, index));
-        }
-        let before = r.fused.runs.partition_point(|run| run.first < index);
-        let fused_before: u32 = r.fused.runs[..before].iter().map(|run| run.count).sum();
-        let node = r.nodes[(index - fused_before) as usize];
-        let real = node
-            .inputs
-            .iter()
-            .zip(node.partials)
-            .filter(|(&i, _)| i != record::SINK);
-        Some(real.map(|(&i, d)| (i as usize - 1, d)).collect())
-    }
-
-    /// The fused run holding node `index`, as `(first node, outputs, inputs, op)`, if any.
-    pub(crate) fn fused_run(&self, index: usize) -> Option<(usize, usize, usize, Option<Op>)> {
-        let r = self.records_ref();
-        let run = r.fused.run_of(u32::try_from(index).ok()?)?;
-        match run.rule {
-            fused::Rule::Affine(l) => Some((
-                run.first as usize,
-                run.count as usize,
-                l.inputs as usize,
-                l.activation,
-            )),
-            _ => None,
-        }
     }
 
     #[inline(always)]

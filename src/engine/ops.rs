@@ -100,10 +100,13 @@ pub(crate) fn cos(x: f64) -> (f64, f64) {
 }
 
 /// sqrt(x);  d/dx = 1 / (2 sqrt(x))  (+inf at 0; NaN below 0)
+///
+/// `sqrt(-0.0)` is `-0.0` (IEEE), and `0.5 / -0.0` would be -inf: the wrong sign for an
+/// increasing function, so the divisor is `|r|`.
 #[inline]
 pub(crate) fn sqrt(x: f64) -> (f64, f64) {
     let r = x.sqrt();
-    (r, 0.5 / r)
+    (r, 0.5 / r.abs())
 }
 
 /// |x|;  d/dx = sign(x), and 0 at the kink x = 0 (and for NaN)
@@ -300,7 +303,8 @@ impl<'t> Value<'t> {
         self.unary(Op::Cos, cos(self.value))
     }
 
-    /// Square root, as `f64::sqrt`: NaN below 0; at 0 the value is 0 and the derivative +inf.
+    /// Square root, as `f64::sqrt`: NaN below 0; at 0 the value is 0 and the derivative +inf
+    /// (at -0.0 too, whose root is -0.0).
     ///
     /// ```
     /// let tape = tapegrad::Tape::new();

@@ -1,8 +1,10 @@
-//! What a [traced](Tape::traced) tape keeps for inspection: each node's op, forward value and
-//! name. Tracing changes nothing else: the same nodes are recorded and the same gradients come
-//! out.
+//! Inspection: what a [traced](Tape::traced) tape keeps (each node's op, forward value and
+//! name), and what any tape reports about its recording (edges, sizes). Tracing changes nothing
+//! else: the same nodes are recorded and the same gradients come out.
 
-use super::{Tape, Value};
+use super::fused::{AffineInputs, Fused, Rule, Run};
+use super::record::{Node, SINK};
+use super::{fused, Tape, Value};
 use std::collections::BTreeMap;
 
 /// What produced a node; kept only by a [traced](Tape::traced) tape, for inspection.
@@ -219,5 +221,164 @@ impl<'t> Value<'t> {
             trace.names.insert(self.index, name.into());
         }
         self
+    }
+}
+
+impl Tape {
+    /// Number of edges (input links, one partial derivative each) the recording stands for;
+    /// a fused dense layer counts the edges its unfused recording would store.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.var(1.0);
+    /// let _y = x * x; // one node, two edges
+    /// let _z = -x;    // one node, one edge
+    /// assert_eq!(tape.edge_count(), 3);
+    /// ```
+    #[must_use]
+    pub fn edge_count(&self) -> usize {
+        let r = self.records_ref();
+        let real = |n: &Node| n.inputs.iter().filter(|&&i| i != SINK).count();
+        r.nodes.iter().map(real).sum::<usize>() + r.fused.edge_count()
+    }
+
+    /// Bytes the current recording takes (what [`Tape::memory_bytes`] counts, without the spare
+    /// capacity).
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.var(1.0); // a run of leaves: one run record, however many leaves
+    /// let one_run = tape.bytes_used();
+    /// let _y = x * x;        // an elementary node: 24 bytes
+    /// assert_eq!(tape.bytes_used(), one_run + 24);
+    /// ```
+    #[must_use]
+    pub fn bytes_used(&self) -> usize {
+        let r = self.records_ref();
+        let trace = r
+            .trace
+            .as_ref()
+            .map_or(0, |t| t.ops.len() * (size_of::<Op>() + 8));
+        r.nodes.len() * size_of::<Node>() + r.fused.bytes_used() + trace
+    }
+
+    /// Bytes of memory the tape holds (allocated capacity, not just the used part).
+    #[must_use]
+    pub fn memory_bytes(&self) -> usize {
+        self.records_ref().capacity_bytes()
+    }
+
+    /// The inputs of node `index` with the local partial derivatives recorded for them, or
+    /// `None` if there is no such node.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let a = tape.var(3.0);
+    /// let b = tape.var(5.0);
+    /// let c = a * b;
+    /// assert_eq!(tape.edges(c.index()), Some(vec![(a.index(), 5.0), (b.index(), 3.0)]));
+    /// ```
+    #[must_use]
+    pub fn edges(&self, index: usize) -> Option<Vec<(usize, f64)>> {
+        let r = self.records_ref();
+        let index = u32::try_from(index).ok().filter(|&i| i < r.len)?;
+        if let Some(run) = r.fused.run_of(index) {
+            return Some(r.fused.edges(run, index));
+        }
+        let before = r.fused.runs.partition_point(|run| run.first < index);
+        let fused_before: u32 = r.fused.runs[..before].iter().map(|run| run.count).sum();
+        let node = r.nodes[(index - fused_before) as usize];
+        let real = node
+            .inputs
+            .iter()
+            .zip(node.partials)
+            .filter(|(&i, _)| i != SINK);
+        Some(real.map(|(&i, d)| (i as usize - 1, d)).collect())
+    }
+
+    /// The fused run holding node `index`, as `(first node, outputs, inputs, op)`, if any.
+    pub(crate) fn fused_run(&self, index: usize) -> Option<(usize, usize, usize, Option<Op>)> {
+        let r = self.records_ref();
+        let run = r.fused.run_of(u32::try_from(index).ok()?)?;
+        match run.rule {
+            fused::Rule::Affine(l) => Some((
+                run.first as usize,
+                run.count as usize,
+                l.inputs as usize,
+                l.activation,
+            )),
+            _ => None,
+        }
+    }
+}
+
+impl Fused {
+    /// The edges `(input, partial)` of node `index`, which `run` holds.
+    pub(crate) fn edges(&self, run: &Run, index: u32) -> Vec<(usize, f64)> {
+        match run.rule {
+            Rule::Leaves => Vec::new(),
+            Rule::Edges { at, len } => {
+                let (at, end) = (at as usize, (at + len) as usize);
+                let inputs = self.edge_inputs[at..end].iter();
+                inputs
+                    .zip(&self.edge_partials[at..end])
+                    .map(|(&x, &p)| (x as usize, p))
+                    .collect()
+            }
+            Rule::Affine(layer) => {
+                let (j, inputs) = ((index - run.first) as usize, layer.inputs as usize);
+                let width = inputs + 1;
+                let data = &self.data[layer.data_at as usize..];
+                let (x, d) = (&data[..inputs], data[inputs + j]);
+                let row = &self.data[layer.weights_at as usize + j * width..][..width];
+                let p = layer.weights as usize + j * width;
+                let mut edges = vec![(p + inputs, d)];
+                edges.extend(x.iter().enumerate().map(|(k, xk)| (p + k, d * xk)));
+                let node = |k: usize| match layer.input_nodes {
+                    AffineInputs::Constants => None,
+                    AffineInputs::Range(first) => Some(first as usize + k),
+                    AffineInputs::Listed(at) => Some(self.listed[at as usize + k] as usize),
+                };
+                let weighted = row[..inputs].iter().enumerate();
+                edges.extend(weighted.filter_map(|(k, w)| node(k).map(|n| (n, d * w))));
+                edges
+            }
+        }
+    }
+
+    /// The run holding node `index`, if a fused run does.
+    pub(crate) fn run_of(&self, index: u32) -> Option<&Run> {
+        let k = self
+            .runs
+            .partition_point(|r| r.first <= index)
+            .checked_sub(1)?;
+        let run = &self.runs[k];
+        (index < run.first + run.count).then_some(run)
+    }
+
+    /// Edges the runs stand for, counted as an unfused recording would store them.
+    pub(crate) fn edge_count(&self) -> usize {
+        let per_run = |run: &Run| match run.rule {
+            Rule::Leaves => 0,
+            Rule::Edges { len, .. } => len as usize,
+            Rule::Affine(l) => {
+                let per_input = if l.input_nodes == AffineInputs::Constants {
+                    1
+                } else {
+                    2
+                };
+                run.count as usize * (1 + per_input * l.inputs as usize)
+            }
+        };
+        self.runs.iter().map(per_run).sum()
+    }
+
+    /// Bytes in use.
+    pub(crate) fn bytes_used(&self) -> usize {
+        let run = size_of::<Run>();
+        self.runs.len() * run
+            + self.edge_inputs.len() * 12
+            + self.data.len() * 8
+            + self.listed.len() * 4
     }
 }

@@ -84,6 +84,54 @@ pub trait Scalar: Copy {
     fn sum(xs: &[Self]) -> Self;
     fn dot(a: &[Self], b: &[Self]) -> Self;
     fn dot_c(a: &[Self], b: &[f64]) -> Self;
+    fn sin(self) -> Self;
+    fn cos(self) -> Self;
+    fn sqrt(self) -> Self;
+    fn abs(self) -> Self;
+    fn square(self) -> Self;
+    fn max(self, o: Self) -> Self;
+    fn min(self, o: Self) -> Self;
+    fn max_c(self, c: f64) -> Self;
+    fn min_c(self, c: f64) -> Self;
+    /// The same value with no derivative. `frozen` is the value this node had at the
+    /// expression's point, for the gradcheck suite (see [`Expr::eval_frozen`]); `None` elsewhere.
+    fn detach(self, frozen: Option<f64>) -> Self;
+    /// `sin` as a one-input custom op (`Tape::custom` on a tape).
+    fn custom_sin(self) -> Self;
+    /// `a * b` as a two-input custom op (the same input twice accumulates).
+    fn custom_mul(self, o: Self) -> Self;
+    /// The product of 3 or more values as one n-ary custom op.
+    fn custom_product(xs: &[Self]) -> Self;
+    /// The sum of the values through `Iterator::sum`, by value or by reference.
+    fn iter_sum(xs: &[Self], by_ref: bool) -> Self {
+        let _ = by_ref;
+        Self::sum(xs)
+    }
+    // `a op= b`: the plain op, except on the tape, where it goes through the assign operator.
+    fn add_assign(self, o: Self) -> Self {
+        self.add(o)
+    }
+    fn sub_assign(self, o: Self) -> Self {
+        self.sub(o)
+    }
+    fn mul_assign(self, o: Self) -> Self {
+        self.mul(o)
+    }
+    fn div_assign(self, o: Self) -> Self {
+        self.div(o)
+    }
+    fn add_assign_c(self, c: f64) -> Self {
+        self.add_c(c)
+    }
+    fn sub_assign_c(self, c: f64) -> Self {
+        self.sub_c(c)
+    }
+    fn mul_assign_c(self, c: f64) -> Self {
+        self.mul_c(c)
+    }
+    fn div_assign_c(self, c: f64) -> Self {
+        self.div_c(c)
+    }
 }
 
 impl Scalar for f64 {
@@ -163,6 +211,45 @@ impl Scalar for f64 {
     fn dot_c(a: &[Self], b: &[f64]) -> Self {
         Self::dot(a, b)
     }
+    fn sin(self) -> Self {
+        f64::sin(self)
+    }
+    fn cos(self) -> Self {
+        f64::cos(self)
+    }
+    fn sqrt(self) -> Self {
+        f64::sqrt(self)
+    }
+    fn abs(self) -> Self {
+        f64::abs(self)
+    }
+    fn square(self) -> Self {
+        self * self
+    }
+    fn max(self, o: Self) -> Self {
+        f64::max(self, o)
+    }
+    fn min(self, o: Self) -> Self {
+        f64::min(self, o)
+    }
+    fn max_c(self, c: f64) -> Self {
+        f64::max(self, c)
+    }
+    fn min_c(self, c: f64) -> Self {
+        f64::min(self, c)
+    }
+    fn detach(self, frozen: Option<f64>) -> Self {
+        frozen.unwrap_or(self)
+    }
+    fn custom_sin(self) -> Self {
+        f64::sin(self)
+    }
+    fn custom_mul(self, o: Self) -> Self {
+        self * o
+    }
+    fn custom_product(xs: &[Self]) -> Self {
+        xs.iter().product()
+    }
 }
 
 impl<'t> Scalar for Value<'t> {
@@ -238,6 +325,99 @@ impl<'t> Scalar for Value<'t> {
     fn dot_c(a: &[Self], b: &[f64]) -> Self {
         a[0].tape().dot(a, b)
     }
+    fn sin(self) -> Self {
+        Value::sin(self)
+    }
+    fn cos(self) -> Self {
+        Value::cos(self)
+    }
+    fn sqrt(self) -> Self {
+        Value::sqrt(self)
+    }
+    fn abs(self) -> Self {
+        Value::abs(self)
+    }
+    fn square(self) -> Self {
+        Value::square(self)
+    }
+    fn max(self, o: Self) -> Self {
+        Value::max(self, o)
+    }
+    fn min(self, o: Self) -> Self {
+        Value::min(self, o)
+    }
+    fn max_c(self, c: f64) -> Self {
+        Value::max(self, c)
+    }
+    fn min_c(self, c: f64) -> Self {
+        Value::min(self, c)
+    }
+    fn detach(self, frozen: Option<f64>) -> Self {
+        match frozen {
+            // Away from the point (a finite-difference probe): the value detach had at the
+            // point, as a constant (a custom op of no inputs is a constant leaf).
+            Some(v) if v.to_bits() != self.value().to_bits() => self.tape().custom(v, &[]),
+            _ => Value::detach(self),
+        }
+    }
+    fn custom_sin(self) -> Self {
+        let x = self.value();
+        self.tape().custom(x.sin(), &[(self, x.cos())])
+    }
+    fn custom_mul(self, o: Self) -> Self {
+        let (a, b) = (self.value(), o.value());
+        self.tape().custom(a * b, &[(self, b), (o, a)])
+    }
+    fn custom_product(xs: &[Self]) -> Self {
+        // d/dxk of x0 x1 ... xn is the product of the others (no division, so zeros are fine).
+        let value = xs.iter().map(|x| x.value()).product();
+        let partials: Vec<(Value<'t>, f64)> = (0..xs.len())
+            .map(|k| {
+                let others = (0..xs.len()).filter(|&j| j != k);
+                (xs[k], others.map(|j| xs[j].value()).product())
+            })
+            .collect();
+        xs[0].tape().custom(value, &partials)
+    }
+    fn iter_sum(xs: &[Self], by_ref: bool) -> Self {
+        if by_ref {
+            xs.iter().sum()
+        } else {
+            xs.iter().copied().sum()
+        }
+    }
+    fn add_assign(mut self, o: Self) -> Self {
+        self += o;
+        self
+    }
+    fn sub_assign(mut self, o: Self) -> Self {
+        self -= o;
+        self
+    }
+    fn mul_assign(mut self, o: Self) -> Self {
+        self *= o;
+        self
+    }
+    fn div_assign(mut self, o: Self) -> Self {
+        self /= o;
+        self
+    }
+    fn add_assign_c(mut self, c: f64) -> Self {
+        self += c;
+        self
+    }
+    fn sub_assign_c(mut self, c: f64) -> Self {
+        self -= c;
+        self
+    }
+    fn mul_assign_c(mut self, c: f64) -> Self {
+        self *= c;
+        self
+    }
+    fn div_assign_c(mut self, c: f64) -> Self {
+        self /= c;
+        self
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -249,8 +429,12 @@ impl<'t> Scalar for Value<'t> {
 /// (`m = Σ |∂| m_parent`): the size of the terms that were added, which bounds the rounding
 /// error of `d` (and of the tape's reverse sum of the same terms) when they cancel.
 ///
-/// Derivative formulas here are written independently of `src/ops.rs`: `tanh' = 1 / cosh²`,
-/// `sigmoid' = e^-|x| / (1 + e^-|x|)²`, `(a/b)' = (a' b - a b') / b²`.
+/// Derivative formulas here are written independently of `src/engine/ops.rs`:
+/// `tanh' = 1 / cosh²`, `sigmoid' = e^-|x| / (1 + e^-|x|)²`, `(a/b)' = (a' b - a b') / b²`,
+/// `sqrt' = sqrt(x) / (2x)` (from `r² = x`), `|x|' = signum(x)`, `(x²)' = x' x + x x'` (the
+/// product rule), `cos' = sin(-x)`; `max`/`min` pass the chosen side's dual through whole;
+/// `detach` is a constant (derivative 0); the custom ops are the duals of the ops they stand
+/// for (`sin`, `*`, a chain of `*`).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Dual {
     pub v: f64,
@@ -400,6 +584,73 @@ impl Scalar for Dual {
             .reduce(Scalar::add)
             .expect("dot of at least one pair")
     }
+    fn sin(self) -> Self {
+        self.chain(self.v.sin(), self.v.cos())
+    }
+    fn cos(self) -> Self {
+        // cos' = -sin, written as sin(-x)
+        self.chain(self.v.cos(), (-self.v).sin())
+    }
+    fn sqrt(self) -> Self {
+        // r = sqrt(x): r^2 = x, so 2 r r' = 1 and r' = r / (2 x)   (x >= 0.05 here)
+        let r = self.v.sqrt();
+        self.chain(r, r / (2.0 * self.v))
+    }
+    fn abs(self) -> Self {
+        // |x| = sign(x) x; kinks are kept away by the domain filter
+        self.chain(self.v.abs(), self.v.signum())
+    }
+    fn square(self) -> Self {
+        self.mul(self)
+    }
+    fn max(self, o: Self) -> Self {
+        // The larger side, whole; a tie (only of a node with itself here) averages both.
+        if self.v > o.v {
+            self
+        } else if o.v > self.v {
+            o
+        } else {
+            Dual {
+                v: self.v,
+                d: (self.d + o.d) / 2.0,
+                m: (self.m + o.m) / 2.0,
+            }
+        }
+    }
+    fn min(self, o: Self) -> Self {
+        if self.v < o.v {
+            self
+        } else if o.v < self.v {
+            o
+        } else {
+            Dual {
+                v: self.v,
+                d: (self.d + o.d) / 2.0,
+                m: (self.m + o.m) / 2.0,
+            }
+        }
+    }
+    fn max_c(self, c: f64) -> Self {
+        self.max(Dual::constant(c))
+    }
+    fn min_c(self, c: f64) -> Self {
+        self.min(Dual::constant(c))
+    }
+    fn detach(self, frozen: Option<f64>) -> Self {
+        Dual::constant(frozen.unwrap_or(self.v))
+    }
+    fn custom_sin(self) -> Self {
+        self.sin()
+    }
+    fn custom_mul(self, o: Self) -> Self {
+        self.mul(o)
+    }
+    fn custom_product(xs: &[Self]) -> Self {
+        xs.iter()
+            .copied()
+            .reduce(Scalar::mul)
+            .expect("product of at least one value")
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -425,6 +676,20 @@ pub enum Unary {
     CMul(f64),
     DivC(f64),
     CDiv(f64),
+    Sin,
+    Cos,
+    Sqrt,
+    Abs,
+    Square,
+    MaxC(f64),
+    MinC(f64),
+    Detach,
+    /// `sin` recorded with `Tape::custom` (one input).
+    CustomSin,
+    AddAssignC(f64),
+    SubAssignC(f64),
+    MulAssignC(f64),
+    DivAssignC(f64),
 }
 
 /// A binary op between two earlier nodes.
@@ -434,6 +699,14 @@ pub enum Binary {
     Sub,
     Mul,
     Div,
+    Max,
+    Min,
+    /// `a * b` recorded with `Tape::custom` (two inputs, possibly the same node).
+    CustomMul,
+    AddAssign,
+    SubAssign,
+    MulAssign,
+    DivAssign,
 }
 
 /// One node of an expression; `Index`es pick earlier nodes (inputs first), so the same node
@@ -445,6 +718,10 @@ pub enum Node {
     Sum(Vec<Index>),
     Dot(Vec<(Index, Index)>),
     DotC(Vec<(Index, f64)>),
+    /// `Iterator::sum` over the values, by reference (`Sum<&Value>`) or by value.
+    IterSum(Vec<Index>, bool),
+    /// The product of 3 or more values as one n-ary `Tape::custom` node.
+    CustomProduct(Vec<Index>),
 }
 
 /// An expression over `point.len()` inputs: the nodes in order; the last one is the output
@@ -483,6 +760,19 @@ fn unary() -> impl Strategy<Value = Unary> {
         constant().prop_map(Unary::CMul),
         constant().prop_map(Unary::DivC),
         constant().prop_map(Unary::CDiv),
+        Just(Unary::Sin),
+        Just(Unary::Cos),
+        Just(Unary::Sqrt),
+        Just(Unary::Abs),
+        Just(Unary::Square),
+        constant().prop_map(Unary::MaxC),
+        constant().prop_map(Unary::MinC),
+        Just(Unary::Detach),
+        Just(Unary::CustomSin),
+        constant().prop_map(Unary::AddAssignC),
+        constant().prop_map(Unary::SubAssignC),
+        constant().prop_map(Unary::MulAssignC),
+        constant().prop_map(Unary::DivAssignC),
     ]
 }
 
@@ -492,16 +782,26 @@ fn binary() -> impl Strategy<Value = Binary> {
         Just(Binary::Sub),
         Just(Binary::Mul),
         Just(Binary::Div),
+        Just(Binary::Max),
+        Just(Binary::Min),
+        Just(Binary::CustomMul),
+        Just(Binary::AddAssign),
+        Just(Binary::SubAssign),
+        Just(Binary::MulAssign),
+        Just(Binary::DivAssign),
     ]
 }
 
 fn node() -> impl Strategy<Value = Node> {
     prop_oneof![
-        4 => (unary(), any::<Index>()).prop_map(|(u, a)| Node::Unary(u, a)),
+        5 => (unary(), any::<Index>()).prop_map(|(u, a)| Node::Unary(u, a)),
         4 => (binary(), any::<Index>(), any::<Index>()).prop_map(|(b, x, y)| Node::Binary(b, x, y)),
         1 => prop::collection::vec(any::<Index>(), 1..4).prop_map(Node::Sum),
         1 => prop::collection::vec((any::<Index>(), any::<Index>()), 1..4).prop_map(Node::Dot),
         1 => prop::collection::vec((any::<Index>(), constant()), 1..4).prop_map(Node::DotC),
+        1 => (prop::collection::vec(any::<Index>(), 1..4), any::<bool>())
+            .prop_map(|(xs, by_ref)| Node::IterSum(xs, by_ref)),
+        1 => prop::collection::vec(any::<Index>(), 3..5).prop_map(Node::CustomProduct),
     ]
 }
 
@@ -520,10 +820,17 @@ impl Expr {
     /// Runs the expression on `inputs` (one per input) in any [`Scalar`]; returns every node's
     /// result, inputs first.
     pub fn eval_all<S: Scalar>(&self, inputs: &[S]) -> Vec<S> {
+        self.eval_all_with(inputs, None)
+    }
+
+    /// [`Expr::eval_all`], with each `detach` holding the value in `frozen` (every node's plain
+    /// value at `self.point`, inputs first) when given.
+    fn eval_all_with<S: Scalar>(&self, inputs: &[S], frozen: Option<&[f64]>) -> Vec<S> {
         let mut vals: Vec<S> = inputs.to_vec();
         for node in &self.nodes {
             let n = vals.len();
             let at = |i: &Index| vals[i.index(n)];
+            let all = |xs: &[Index]| xs.iter().map(at).collect::<Vec<_>>();
             let v = match node {
                 Node::Unary(u, a) => {
                     let a = at(a);
@@ -544,6 +851,19 @@ impl Expr {
                         Unary::CMul(c) => S::c_mul(c, a),
                         Unary::DivC(c) => a.div_c(c),
                         Unary::CDiv(c) => S::c_div(c, a),
+                        Unary::Sin => a.sin(),
+                        Unary::Cos => a.cos(),
+                        Unary::Sqrt => a.sqrt(),
+                        Unary::Abs => a.abs(),
+                        Unary::Square => a.square(),
+                        Unary::MaxC(c) => a.max_c(c),
+                        Unary::MinC(c) => a.min_c(c),
+                        Unary::Detach => a.detach(frozen.map(|f| f[n])),
+                        Unary::CustomSin => a.custom_sin(),
+                        Unary::AddAssignC(c) => a.add_assign_c(c),
+                        Unary::SubAssignC(c) => a.sub_assign_c(c),
+                        Unary::MulAssignC(c) => a.mul_assign_c(c),
+                        Unary::DivAssignC(c) => a.div_assign_c(c),
                     }
                 }
                 Node::Binary(b, x, y) => {
@@ -553,9 +873,16 @@ impl Expr {
                         Binary::Sub => x.sub(y),
                         Binary::Mul => x.mul(y),
                         Binary::Div => x.div(y),
+                        Binary::Max => x.max(y),
+                        Binary::Min => x.min(y),
+                        Binary::CustomMul => x.custom_mul(y),
+                        Binary::AddAssign => x.add_assign(y),
+                        Binary::SubAssign => x.sub_assign(y),
+                        Binary::MulAssign => x.mul_assign(y),
+                        Binary::DivAssign => x.div_assign(y),
                     }
                 }
-                Node::Sum(xs) => S::sum(&xs.iter().map(at).collect::<Vec<_>>()),
+                Node::Sum(xs) => S::sum(&all(xs)),
                 Node::Dot(pairs) => {
                     let a: Vec<S> = pairs.iter().map(|(i, _)| at(i)).collect();
                     let b: Vec<S> = pairs.iter().map(|(_, j)| at(j)).collect();
@@ -566,6 +893,8 @@ impl Expr {
                     let b: Vec<f64> = pairs.iter().map(|&(_, c)| c).collect();
                     S::dot_c(&a, &b)
                 }
+                Node::IterSum(xs, by_ref) => S::iter_sum(&all(xs), *by_ref),
+                Node::CustomProduct(xs) => S::custom_product(&all(xs)),
             };
             vals.push(v);
         }
@@ -580,6 +909,22 @@ impl Expr {
     /// Records the expression on the inputs' tape.
     pub fn on_tape<'t>(&self, inputs: &[Value<'t>]) -> Value<'t> {
         self.eval(inputs)
+    }
+
+    /// Records the expression with every `detach` frozen at its value at `self.point`: at the
+    /// point itself this is [`Expr::on_tape`] (each `detach` is a real `Value::detach`), and
+    /// anywhere else each detached node is a constant holding that value.
+    ///
+    /// This is what the gradient of an expression with `detach` means: the derivative with the
+    /// detached subexpressions held constant. A finite difference of [`Expr::on_tape`] would
+    /// instead see `detach` as the identity and disagree with the tape by design; a finite
+    /// difference of this function is the right oracle, so the gradcheck suite keeps `detach`.
+    pub fn on_tape_frozen<'t>(&self, inputs: &[Value<'t>]) -> Value<'t> {
+        let frozen = self.eval_all(&self.point);
+        *self
+            .eval_all_with(inputs, Some(&frozen))
+            .last()
+            .expect("at least one input")
     }
 
     /// The expression at `point` as plain `f64`.
@@ -605,13 +950,19 @@ impl Expr {
     }
 
     /// Whether every op at `self.point` is used where it is smooth and well conditioned enough
-    /// for a finite difference: `ln`, `powf` and negative `powi` on values >= 0.05, divisors
-    /// of size >= 0.05, `relu` at least 0.01 from its kink, every intermediate of size <= 1e3.
+    /// for a finite difference: `ln`, `powf`, `sqrt` and negative `powi` on values >= 0.05,
+    /// divisors of size >= 0.05, `relu` and `abs` at least 0.01 from their kinks, `max` and
+    /// `min` at least 0.01 from a tie (or of a node with itself, which is smooth), `sin` and
+    /// `cos` of arguments within +-10, every intermediate of size <= 1e3.
     pub fn domain_ok(&self) -> bool {
         let vals = self.eval_all(&self.point);
         let n0 = self.point.len();
         let ok_pos = |v: f64| v >= 0.05;
         let ok_div = |v: f64| v.abs() >= 0.05;
+        let ok_kink = |v: f64| v.abs() >= 0.01;
+        // sin(g(x)) has third derivative ~ g'^3; past a few turns a steep g makes it oscillate
+        // faster than a finite-difference step can follow.
+        let ok_angle = |v: f64| v.abs() <= 10.0;
         for (j, node) in self.nodes.iter().enumerate() {
             let n = n0 + j;
             let at = |i: &Index| vals[i.index(n)];
@@ -619,14 +970,19 @@ impl Expr {
                 Node::Unary(u, a) => {
                     let a = at(a);
                     match *u {
-                        Unary::Ln | Unary::Powf(_) => ok_pos(a),
+                        Unary::Ln | Unary::Powf(_) | Unary::Sqrt => ok_pos(a),
                         Unary::Powi(k) if k < 0 => ok_div(a),
                         Unary::CDiv(_) => ok_div(a),
-                        Unary::Relu => a.abs() >= 0.01,
+                        Unary::Relu | Unary::Abs => ok_kink(a),
+                        Unary::Sin | Unary::Cos | Unary::CustomSin => ok_angle(a),
+                        Unary::MaxC(c) | Unary::MinC(c) => ok_kink(a - c),
                         _ => true,
                     }
                 }
-                Node::Binary(Binary::Div, _, y) => ok_div(at(y)),
+                Node::Binary(Binary::Div | Binary::DivAssign, _, y) => ok_div(at(y)),
+                Node::Binary(Binary::Max | Binary::Min, x, y) => {
+                    x.index(n) == y.index(n) || ok_kink(at(x) - at(y))
+                }
                 _ => true,
             };
             if !fine || !vals[n].is_finite() || vals[n].abs() > 1e3 {
@@ -634,6 +990,43 @@ impl Expr {
             }
         }
         true
+    }
+
+    /// The same expression with every assign op, iterator sum and one- or two-input custom op
+    /// replaced by the built-in op it stands for (`a += b` by `a + b`, `iter().sum()` by
+    /// `Tape::sum`, the custom `sin` by `sin`, the custom `a * b` by `*`). The custom product of 3
+    /// or more inputs has no built-in twin and stays.
+    pub fn desugared(&self) -> Expr {
+        let unary = |u: Unary| match u {
+            Unary::AddAssignC(c) => Unary::AddC(c),
+            Unary::SubAssignC(c) => Unary::SubC(c),
+            Unary::MulAssignC(c) => Unary::MulC(c),
+            Unary::DivAssignC(c) => Unary::DivC(c),
+            Unary::CustomSin => Unary::Sin,
+            u => u,
+        };
+        let binary = |b: Binary| match b {
+            Binary::AddAssign => Binary::Add,
+            Binary::SubAssign => Binary::Sub,
+            Binary::MulAssign => Binary::Mul,
+            Binary::DivAssign => Binary::Div,
+            Binary::CustomMul => Binary::Mul,
+            b => b,
+        };
+        let nodes = self
+            .nodes
+            .iter()
+            .map(|node| match node {
+                Node::Unary(u, a) => Node::Unary(unary(*u), *a),
+                Node::Binary(b, x, y) => Node::Binary(binary(*b), *x, *y),
+                Node::IterSum(xs, _) => Node::Sum(xs.clone()),
+                other => other.clone(),
+            })
+            .collect();
+        Expr {
+            point: self.point.clone(),
+            nodes,
+        }
     }
 }
 
@@ -658,6 +1051,7 @@ impl fmt::Debug for Expr {
                 continue;
             }
             let r = |i: &Index| name(i.index(n));
+            let list = |xs: &[Index]| xs.iter().map(r).collect::<Vec<_>>().join(", ");
             let rhs = match node {
                 Node::Unary(u, a) => {
                     let a = r(a);
@@ -678,21 +1072,38 @@ impl fmt::Debug for Expr {
                         Unary::CMul(c) => format!("{c:?} * {a}"),
                         Unary::DivC(c) => format!("{a} / {c:?}"),
                         Unary::CDiv(c) => format!("{c:?} / {a}"),
+                        Unary::Sin => format!("{a}.sin()"),
+                        Unary::Cos => format!("{a}.cos()"),
+                        Unary::Sqrt => format!("{a}.sqrt()"),
+                        Unary::Abs => format!("{a}.abs()"),
+                        Unary::Square => format!("{a}.square()"),
+                        Unary::MaxC(c) => format!("{a}.max({c:?})"),
+                        Unary::MinC(c) => format!("{a}.min({c:?})"),
+                        Unary::Detach => format!("{a}.detach()"),
+                        Unary::CustomSin => format!("custom_sin({a})"),
+                        Unary::AddAssignC(c) => format!("{{{a} += {c:?}}}"),
+                        Unary::SubAssignC(c) => format!("{{{a} -= {c:?}}}"),
+                        Unary::MulAssignC(c) => format!("{{{a} *= {c:?}}}"),
+                        Unary::DivAssignC(c) => format!("{{{a} /= {c:?}}}"),
                     }
                 }
                 Node::Binary(b, x, y) => {
-                    let op = match b {
-                        Binary::Add => "+",
-                        Binary::Sub => "-",
-                        Binary::Mul => "*",
-                        Binary::Div => "/",
-                    };
-                    format!("{} {op} {}", r(x), r(y))
+                    let (x, y) = (r(x), r(y));
+                    match b {
+                        Binary::Add => format!("{x} + {y}"),
+                        Binary::Sub => format!("{x} - {y}"),
+                        Binary::Mul => format!("{x} * {y}"),
+                        Binary::Div => format!("{x} / {y}"),
+                        Binary::Max => format!("{x}.max({y})"),
+                        Binary::Min => format!("{x}.min({y})"),
+                        Binary::CustomMul => format!("custom_mul({x}, {y})"),
+                        Binary::AddAssign => format!("{{{x} += {y}}}"),
+                        Binary::SubAssign => format!("{{{x} -= {y}}}"),
+                        Binary::MulAssign => format!("{{{x} *= {y}}}"),
+                        Binary::DivAssign => format!("{{{x} /= {y}}}"),
+                    }
                 }
-                Node::Sum(xs) => {
-                    let xs: Vec<String> = xs.iter().map(r).collect();
-                    format!("sum[{}]", xs.join(", "))
-                }
+                Node::Sum(xs) => format!("sum[{}]", list(xs)),
                 Node::Dot(pairs) => {
                     let a: Vec<String> = pairs.iter().map(|(i, _)| r(i)).collect();
                     let b: Vec<String> = pairs.iter().map(|(_, j)| r(j)).collect();
@@ -703,6 +1114,9 @@ impl fmt::Debug for Expr {
                     let b: Vec<String> = pairs.iter().map(|(_, c)| format!("{c:?}")).collect();
                     format!("dot[{}][{}]", a.join(", "), b.join(", "))
                 }
+                Node::IterSum(xs, true) => format!("[{}].iter().sum()", list(xs)),
+                Node::IterSum(xs, false) => format!("[{}].into_iter().sum()", list(xs)),
+                Node::CustomProduct(xs) => format!("custom_product[{}]", list(xs)),
             };
             write!(f, "n{n} = {rhs}; ")?;
         }
@@ -738,7 +1152,9 @@ impl Expr {
                     mark(x);
                     mark(y);
                 }
-                Node::Sum(xs) => xs.iter().for_each(&mut mark),
+                Node::Sum(xs) | Node::IterSum(xs, _) | Node::CustomProduct(xs) => {
+                    xs.iter().for_each(&mut mark)
+                }
                 Node::Dot(pairs) => pairs.iter().for_each(|(i, k)| {
                     mark(i);
                     mark(k);
