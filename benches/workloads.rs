@@ -737,7 +737,11 @@ fn w3_scalar_loss<'t>(p: &[Value<'t>], x: &[f64], t: &[f64]) -> Value<'t> {
             .collect();
         layer_input = out;
     }
-    let squares: Vec<Value<'t>> = layer_input.iter().zip(t).map(|(&o, &tk)| (o - tk).square()).collect();
+    let squares: Vec<Value<'t>> = layer_input
+        .iter()
+        .zip(t)
+        .map(|(&o, &tk)| (o - tk).square())
+        .collect();
     tape.sum(&squares) * 0.1
 }
 
@@ -792,7 +796,9 @@ fn hvp_rows(budget: Duration) {
     let data = w3_data();
     let (x, t) = (&data.inputs[0], &data.targets[0]);
     let params = w3_parameters();
-    let v: Vec<f64> = (0..params.len()).map(|k| ((k % 7) as f64 - 3.0) / 3.0).collect();
+    let v: Vec<f64> = (0..params.len())
+        .map(|k| ((k % 7) as f64 - 3.0) / 3.0)
+        .collect();
     let grad = median_time(budget, || {
         let tape = Tape::new();
         let p = tape.vars(&params);
@@ -811,7 +817,11 @@ fn hvp_rows(budget: Duration) {
     let hvp = median_time(budget, || {
         black_box(tapegrad::hvp(|p| w3_scalar_loss(p, x, t), &params, &v).unwrap()[0]);
     });
-    row("W3 network, sample 0 (scalar ops)", params.len(), [grad, traced, value_grad, hvp]);
+    row(
+        "W3 network, sample 0 (scalar ops)",
+        params.len(),
+        [grad, traced, value_grad, hvp],
+    );
     for n in [10_000usize, 100_000] {
         let leaves: Vec<f64> = (0..16).map(|k| (k as f64 - 7.5) / 16.0).collect();
         let v = vec![1.0; 16];
@@ -837,6 +847,10 @@ fn hvp_rows(budget: Duration) {
             let grads = tape.dot(&g, &v).backward();
             black_box(grads[xs[0]]);
         });
-        row(&format!("random graph, {n} nodes"), 16, [grad, traced, value_grad, hvp]);
+        row(
+            &format!("random graph, {n} nodes"),
+            16,
+            [grad, traced, value_grad, hvp],
+        );
     }
 }

@@ -31,7 +31,11 @@ fn bce<'t>(p: &[Value<'t>], ([x1, x2], y): ([f64; 2], f64)) -> Value<'t> {
 
 /// The mean cross-entropy over the four people.
 fn mean_bce<'t>(p: &[Value<'t>]) -> Value<'t> {
-    PEOPLE.iter().map(|&person| bce(p, person)).sum::<Value<'t>>() / PEOPLE.len() as f64
+    PEOPLE
+        .iter()
+        .map(|&person| bce(p, person))
+        .sum::<Value<'t>>()
+        / PEOPLE.len() as f64
 }
 
 /// The mean cross-entropy at plain parameters.
@@ -78,7 +82,10 @@ fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Option<Vec<f64>> {
 fn main() -> tapegrad::Result<()> {
     let mut rng = StdRng::seed_from_u64(42);
     let start: Vec<f64> = (0..3).map(|_| StandardNormal.sample(&mut rng)).collect();
-    println!("start [w1, w2, b] = {start:.4?}, mean BCE {:.6}", loss_at(&start));
+    println!(
+        "start [w1, w2, b] = {start:.4?}, mean BCE {:.6}",
+        loss_at(&start)
+    );
 
     // The seed's SGD: one sample at a time, learning rate 0.1, 1000 epochs.
     let mut p = start.clone();

@@ -132,8 +132,8 @@ pub use error::{Error, Result};
 #[cfg_attr(docsrs, doc(cfg(feature = "safetensors")))]
 pub use error::{ModelFileError, ModelIoError};
 pub use inspect::gradcheck as check;
-pub use inspect::hessian::{hessian, hvp};
 pub use inspect::graphviz::Graphviz;
+pub use inspect::hessian::{hessian, hvp};
 pub use nn::loss::{bce_with_logits, cross_entropy, hinge, l2, log_softmax, mse, softmax, Loss};
 pub use nn::{Activation, Bound, Layer, Mlp, MlpBuilder, Neuron, ParamSlot};
 pub use optim::{Adam, Optimizer, Schedule, Sgd};

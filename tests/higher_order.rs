@@ -142,7 +142,11 @@ impl Scalar for HyperDual {
             (0..k.abs()).fold(1.0, |acc, _| acc * base)
         };
         let n_f = f64::from(n);
-        self.chain(power(n), n_f * power(n - 1), n_f * (n_f - 1.0) * power(n - 2))
+        self.chain(
+            power(n),
+            n_f * power(n - 1),
+            n_f * (n_f - 1.0) * power(n - 2),
+        )
     }
     fn sin(self) -> Self {
         let x = self.v;
@@ -238,7 +242,9 @@ fn seeded(point: &[f64], i: usize, j: usize) -> Vec<HyperDual> {
 fn hyper_dual_hessian(expr: &Expr) -> Vec<Vec<f64>> {
     let n = expr.point.len();
     let entry = |i: usize, j: usize| expr.eval(&seeded(&expr.point, i, j)).d12;
-    (0..n).map(|i| (0..n).map(|j| entry(i, j)).collect()).collect()
+    (0..n)
+        .map(|i| (0..n).map(|j| entry(i, j)).collect())
+        .collect()
 }
 
 /// `|a - b| <= tol * max(1, |b|)` for every entry; returns the worst error relative to that scale.
@@ -298,7 +304,9 @@ fn custom_reaches_output(e: &Expr) -> bool {
             }
             Node::CustomProduct(_) => custom = true,
             Node::Sum(xs) | Node::IterSum(xs, _) => inputs.extend(xs.iter().map(|i| i.index(n))),
-            Node::Dot(pairs) => pairs.iter().for_each(|(i, k)| inputs.extend([i.index(n), k.index(n)])),
+            Node::Dot(pairs) => pairs
+                .iter()
+                .for_each(|(i, k)| inputs.extend([i.index(n), k.index(n)])),
             Node::DotC(pairs) => inputs.extend(pairs.iter().map(|(i, _)| i.index(n))),
         }
         for k in inputs {
@@ -438,8 +446,8 @@ fn the_seed_network_through_the_model_api_on_a_traced_tape() {
     // the fused one is an error (not a wrong zero).
     use tapegrad::{Activation, Mlp};
     let p = SEED_POINTS[1];
-    let net = Mlp::from_parameters(&[2, 2, 1], Activation::Sigmoid, Activation::Sigmoid, &p)
-        .unwrap();
+    let net =
+        Mlp::from_parameters(&[2, 2, 1], Activation::Sigmoid, Activation::Sigmoid, &p).unwrap();
     let tape = Tape::traced();
     let bound = net.bind(&tape);
     let params = bound.parameters();
@@ -474,14 +482,22 @@ fn third_derivatives_by_differentiating_twice() {
         ("x^5", |x| x.powi(5), |x| 60.0 * x * x),
         ("ln", |x| x.ln(), |x| 2.0 / (x * x * x)),
         ("exp(2x)", |x| (x * 2.0).exp(), |x| 8.0 * (2.0 * x).exp()),
-        ("sigmoid", |x| x.sigmoid(), |x| {
-            let s = 1.0 / (1.0 + (-x).exp());
-            s * (1.0 - s) * (1.0 - 6.0 * s + 6.0 * s * s)
-        }),
-        ("tanh", |x| x.tanh(), |x| {
-            let t = x.tanh();
-            (1.0 - t * t) * (6.0 * t * t - 2.0)
-        }),
+        (
+            "sigmoid",
+            |x| x.sigmoid(),
+            |x| {
+                let s = 1.0 / (1.0 + (-x).exp());
+                s * (1.0 - s) * (1.0 - 6.0 * s + 6.0 * s * s)
+            },
+        ),
+        (
+            "tanh",
+            |x| x.tanh(),
+            |x| {
+                let t = x.tanh();
+                (1.0 - t * t) * (6.0 * t * t - 2.0)
+            },
+        ),
         ("sin", |x| x.sin(), |x| -x.cos()),
     ];
     for (name, f, want) in cases {
@@ -534,7 +550,10 @@ fn the_other_ops_second_derivatives_are_their_closed_forms() {
     // f = 2 x y + x^3 + (x + y)^2 (the dot is x y + y x^2... written out:)
     // dot = x*y + y*x^2;  f = x y + x^2 y + (x + y)^2
     let (x, y) = (0.5, -1.5);
-    let want = vec![vec![2.0 * y + 2.0, 1.0 + 2.0 * x + 2.0], vec![1.0 + 2.0 * x + 2.0, 2.0]];
+    let want = vec![
+        vec![2.0 * y + 2.0, 1.0 + 2.0 * x + 2.0],
+        vec![1.0 + 2.0 * x + 2.0, 2.0],
+    ];
     assert_matrix_close(&h, &want, 1e-14, "dot and sum");
 }
 
@@ -561,18 +580,36 @@ fn unsupported_nodes_are_errors_not_zeros() {
     let x = tape.var(1.0);
     assert_eq!((x * x).grad(&[x]).unwrap_err(), Error::GradNeedsTrace);
 
-    let custom = hessian(|v| v[0].tape().custom(v[0].value().sin(), &[(v[0], v[0].value().cos())]), &[0.5]);
+    let custom = hessian(
+        |v| {
+            v[0].tape()
+                .custom(v[0].value().sin(), &[(v[0], v[0].value().cos())])
+        },
+        &[0.5],
+    );
     assert_eq!(
         custom.unwrap_err(),
-        Error::NoSecondDerivative { op: "custom", node: 1 }
+        Error::NoSecondDerivative {
+            op: "custom",
+            node: 1
+        }
     );
-    let loss = hessian(|v| tapegrad::mse(&[v[0] * v[1]], &[1.0]).unwrap(), &[0.5, 2.0]);
-    assert!(matches!(loss, Err(Error::NoSecondDerivative { op: "loss", .. })), "{loss:?}");
+    let loss = hessian(
+        |v| tapegrad::mse(&[v[0] * v[1]], &[1.0]).unwrap(),
+        &[0.5, 2.0],
+    );
+    assert!(
+        matches!(loss, Err(Error::NoSecondDerivative { op: "loss", .. })),
+        "{loss:?}"
+    );
     assert!(loss.unwrap_err().to_string().contains("(loss)"));
     assert_eq!(hessian(|v| v[0], &[]).unwrap_err(), Error::EmptyPoint);
     assert_eq!(
         hvp(|v| v[0], &[1.0], &[1.0, 2.0]).unwrap_err(),
-        Error::DirectionSize { expected: 1, found: 2 }
+        Error::DirectionSize {
+            expected: 1,
+            found: 2
+        }
     );
 }
 

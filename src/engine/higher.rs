@@ -158,7 +158,9 @@ impl<'t> Value<'t> {
             let local = tape.records_ref().local(i).ok_or(Error::GradNeedsTrace)?;
             pass_back(tape, i, g, local, &mut adjoint)?;
         }
-        let result = wrt.iter().map(|w| adjoint.get(w.index as usize).copied().flatten());
+        let result = wrt
+            .iter()
+            .map(|w| adjoint.get(w.index as usize).copied().flatten());
         Ok(result.map(|g| g.unwrap_or_else(zero)).collect())
     }
 }

@@ -16,8 +16,8 @@
 //! not on the tape, unless the tape is traced.
 
 mod backward;
-mod higher;
 pub(crate) mod fused;
+mod higher;
 pub(crate) mod ops;
 pub(crate) mod record;
 mod trace;

@@ -164,11 +164,10 @@ impl<'t> Value<'t> {
     /// Records a node with one input, noting `constant` for [`Value::grad`] on a traced tape.
     #[inline(always)]
     fn unary_noted(self, op: Op, (value, d): (f64, f64), constant: f64) -> Value<'t> {
-        let index = self.tape.with_records(|r| {
-            let index = r.unary(op, value, (self.index, d));
-            r.note(index, constant);
-            index
-        });
+        let index = self
+            .tape
+            .records_mut()
+            .unary_noted(op, value, (self.index, d), constant);
         Value::new(self.tape, index, value)
     }
 

@@ -142,7 +142,10 @@ impl Trace {
     /// The constant noted for node `index`, if any.
     pub(crate) fn note(&self, index: u32) -> Option<f64> {
         let k = self.notes.partition_point(|&(i, _)| i < index);
-        self.notes.get(k).filter(|&&(i, _)| i == index).map(|&(_, c)| c)
+        self.notes
+            .get(k)
+            .filter(|&&(i, _)| i == index)
+            .map(|&(_, c)| c)
     }
 }
 

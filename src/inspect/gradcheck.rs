@@ -560,7 +560,10 @@ where
             "tapegrad: gradgradcheck's function returned a value from another tape"
         );
         let grads = y.backward();
-        (y.value(), leaves.iter().map(|&l| grads[l]).collect::<Vec<_>>())
+        (
+            y.value(),
+            leaves.iter().map(|&l| grads[l]).collect::<Vec<_>>(),
+        )
     };
     let (value, gradient) = gradient_at(x);
     if !value.is_finite() {
@@ -581,7 +584,11 @@ where
         let g_down = gradient_at(&point).1;
         point[j] = xj;
         let step = up - down;
-        columns.push((0..x.len()).map(|i| (g_up[i] - g_down[i]) / step).collect::<Vec<_>>());
+        columns.push(
+            (0..x.len())
+                .map(|i| (g_up[i] - g_down[i]) / step)
+                .collect::<Vec<_>>(),
+        );
     }
     let h = crate::hessian(&f, x)?;
     let mut entries = Vec::with_capacity(x.len() * x.len());

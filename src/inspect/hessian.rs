@@ -5,7 +5,11 @@ use crate::engine::{Gradients, Tape, Value};
 use crate::error::{Error, Result};
 
 /// Records `f` at `x` on a traced tape and its gradient as values; calls `then` with them.
-fn with_gradient<F, R>(f: F, x: &[f64], then: impl FnOnce(&Tape, &[Value<'_>], Vec<Value<'_>>) -> R) -> Result<R>
+fn with_gradient<F, R>(
+    f: F,
+    x: &[f64],
+    then: impl FnOnce(&Tape, &[Value<'_>], Vec<Value<'_>>) -> R,
+) -> Result<R>
 where
     F: for<'t> Fn(&[Value<'t>]) -> Value<'t>,
 {
