@@ -264,14 +264,13 @@ fn assert_matrix_close(a: &[Vec<f64>], b: &[Vec<f64>], tol: f64, what: &str) -> 
 }
 
 fn assert_symmetric(h: &[Vec<f64>], tol: f64) {
-    for i in 0..h.len() {
-        for j in 0..i {
-            let scale = h[i][j].abs().max(h[j][i].abs()).max(1.0);
+    for (i, row) in h.iter().enumerate() {
+        for (j, &hij) in row.iter().enumerate().take(i) {
+            let hji = h[j][i];
+            let scale = hij.abs().max(hji.abs()).max(1.0);
             assert!(
-                (h[i][j] - h[j][i]).abs() <= tol * scale,
-                "H[{i}][{j}] = {:e} but H[{j}][{i}] = {:e}",
-                h[i][j],
-                h[j][i]
+                (hij - hji).abs() <= tol * scale,
+                "H[{i}][{j}] = {hij:e} but H[{j}][{i}] = {hji:e}"
             );
         }
     }
@@ -478,7 +477,8 @@ fn the_seed_network_through_the_model_api_on_a_traced_tape() {
 fn third_derivatives_by_differentiating_twice() {
     // d3/dx3 of each function at x, against its closed form.
     type F = for<'t> fn(Value<'t>) -> Value<'t>;
-    let cases: [(&str, F, fn(f64) -> f64); 6] = [
+    type Case = (&'static str, F, fn(f64) -> f64);
+    let cases: [Case; 6] = [
         ("x^5", |x| x.powi(5), |x| 60.0 * x * x),
         ("ln", |x| x.ln(), |x| 2.0 / (x * x * x)),
         ("exp(2x)", |x| (x * 2.0).exp(), |x| 8.0 * (2.0 * x).exp()),
