@@ -676,7 +676,7 @@ fn random_graph(tape: &mut Tape, n: usize, seed: u64, grads: &mut Gradients) -> 
 fn scaling(max_exp: u32) {
     println!(
         "\nscaling: random graphs (record + backward), time per node, median of runs; 3/4 of the \
-         nodes binary (add, sub, mul: 4 + 2 x (4 + 8) = 28 B of tape each), 1/4 tanh (16 B)"
+         nodes binary (add, sub, mul), 1/4 tanh; every elementary node is 24 B of tape"
     );
     println!("| nodes      | record/node | backward/node | total/node | B/node | runs |");
     println!("|------------|-------------|---------------|------------|--------|------|");
