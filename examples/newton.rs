@@ -9,7 +9,18 @@
 //!
 //! SGD runs the seed's schedule (learning rate 0.1, one sample at a time, 1000 epochs); Newton
 //! starts from the same three standard-normal draws and stops once its loss is at most SGD's
-//! final loss. Run with `cargo run --release --example newton`.
+//! final loss. Run with `cargo run --release --example newton`; it prints
+//!
+//! ```text
+//! SGD (lr 0.1): 1000 epochs = 4000 steps -> mean BCE 0.000404
+//! Newton step 1: step size 1, mean BCE 0.028835
+//! ...
+//! Newton step 6: step size 1, mean BCE 0.000177
+//! Newton reached SGD's loss in 6 steps (SGD: 4000)
+//! ```
+//!
+//! The four people are linearly separable, so the loss has no minimum: it falls toward 0 as the
+//! weights grow, and each Newton step divides it by about e. `tests/higher_order.rs` runs both.
 
 use rand::{rngs::StdRng, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
@@ -39,7 +50,7 @@ fn mean_bce<'t>(p: &[Value<'t>]) -> Value<'t> {
 }
 
 /// The mean cross-entropy at plain parameters.
-fn loss_at(p: &[f64]) -> f64 {
+pub fn loss_at(p: &[f64]) -> f64 {
     let tape = Tape::new();
     mean_bce(&tape.vars(p)).value()
 }
@@ -80,16 +91,9 @@ fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Option<Vec<f64>> {
     Some(d)
 }
 
-fn main() -> tapegrad::Result<()> {
-    let mut rng = StdRng::seed_from_u64(42);
-    let start: Vec<f64> = (0..3).map(|_| StandardNormal.sample(&mut rng)).collect();
-    println!(
-        "start [w1, w2, b] = {start:.4?}, mean BCE {:.6}",
-        loss_at(&start)
-    );
-
-    // The seed's SGD: one sample at a time, learning rate 0.1, 1000 epochs.
-    let mut p = start.clone();
+/// The seed's SGD from `start`: one sample at a time, learning rate 0.1, 1000 epochs.
+pub fn sgd(start: &[f64]) -> Vec<f64> {
+    let mut p = start.to_vec();
     for _ in 0..1000 {
         for &person in &PEOPLE {
             let tape = Tape::new();
@@ -100,18 +104,23 @@ fn main() -> tapegrad::Result<()> {
             }
         }
     }
-    let target = loss_at(&p);
-    println!("SGD (lr 0.1): 1000 epochs = 4000 steps -> mean BCE {target:.6}");
+    p
+}
 
-    // Newton: d = -H^-1 g, halved until the loss falls.
-    let mut p = start;
+/// Damped Newton from `start` until the mean loss is at most `target` (at most 100 steps):
+/// `d = -H^-1 g`, halved until the loss falls. Returns the loss after each step.
+///
+/// # Errors
+///
+/// As [`tapegrad::hessian`] (never, for this loss).
+pub fn newton(start: &[f64], target: f64) -> tapegrad::Result<Vec<(f64, f64)>> {
+    let mut p = start.to_vec();
     let mut loss = loss_at(&p);
-    let mut steps = 0;
-    while loss > target && steps < 100 {
+    let mut steps = Vec::new();
+    while loss > target && steps.len() < 100 {
         let h = hessian(mean_bce, &p)?;
         let g = gradient_at(&p);
         let Some(d) = solve(h, g.iter().map(|gi| -gi).collect()) else {
-            println!("Newton: singular Hessian at step {steps}");
             break;
         };
         let mut t = 1.0;
@@ -122,9 +131,32 @@ fn main() -> tapegrad::Result<()> {
         }
         p = next;
         loss = loss_at(&p);
-        steps += 1;
-        println!("Newton step {steps}: step size {t}, mean BCE {loss:.6}");
+        steps.push((t, loss));
     }
-    println!("Newton reached SGD's loss in {steps} steps (SGD: 4000)");
+    Ok(steps)
+}
+
+/// The three standard-normal draws both methods start from.
+pub fn start() -> Vec<f64> {
+    let mut rng = StdRng::seed_from_u64(42);
+    (0..3).map(|_| StandardNormal.sample(&mut rng)).collect()
+}
+
+fn main() -> tapegrad::Result<()> {
+    let start = start();
+    println!(
+        "start [w1, w2, b] = {start:.4?}, mean BCE {:.6}",
+        loss_at(&start)
+    );
+    let target = loss_at(&sgd(&start));
+    println!("SGD (lr 0.1): 1000 epochs = 4000 steps -> mean BCE {target:.6}");
+    let steps = newton(&start, target)?;
+    for (k, (t, loss)) in steps.iter().enumerate() {
+        println!("Newton step {}: step size {t}, mean BCE {loss:.6}", k + 1);
+    }
+    println!(
+        "Newton reached SGD's loss in {} steps (SGD: 4000)",
+        steps.len()
+    );
     Ok(())
 }

@@ -632,3 +632,19 @@ fn grad_with_respect_to_nodes_after_the_output_is_zero() {
     assert_eq!((g[0].value(), g[1].value()), (3.0, 0.0));
     assert!(y.grad(&[]).unwrap().is_empty());
 }
+
+#[allow(dead_code)]
+#[path = "../examples/newton.rs"]
+mod newton;
+
+#[test]
+fn newton_on_the_seeds_neuron_reaches_sgds_loss_in_a_handful_of_steps() {
+    let start = newton::start();
+    let target = newton::loss_at(&newton::sgd(&start));
+    assert!(target < 1e-3, "SGD's final loss {target}");
+    let steps = newton::newton(&start, target).unwrap();
+    assert!(steps.len() <= 8, "{steps:?}");
+    let losses: Vec<f64> = steps.iter().map(|s| s.1).collect();
+    assert!(losses.windows(2).all(|w| w[1] < w[0]), "{losses:?}");
+    assert!(*losses.last().unwrap() <= target);
+}
