@@ -105,7 +105,8 @@ impl Tape {
 
     /// An empty tape that also keeps each node's op, forward value and name, for inspection
     /// ([`Tape::op`], [`Tape::value_of`], [`Dot`](crate::Graphviz)). It records the same nodes and
-    /// gives the same gradients as any other tape.
+    /// gives the same gradients as any other tape. What it keeps is also what [`Value::grad`]
+    /// (second derivatives) needs.
     ///
     /// ```
     /// let tape = tapegrad::Tape::traced();
