@@ -43,6 +43,11 @@ fn main() {
         println!("{reps} iterations, sum {sum}");
         return;
     }
+    if args.iter().any(|a| a == "--hvp") {
+        // Only the Hessian-vector product rows.
+        hvp_rows(Duration::from_millis(if quick { 300 } else { 3000 }));
+        return;
+    }
     if let Some(k) = args.iter().position(|a| a == "--profile") {
         // For perf / callgrind: run one implementation, untimed, e.g. `--profile w3-tape`.
         let reps = args.get(k + 2).and_then(|r| r.parse().ok()).unwrap_or(1);
@@ -66,6 +71,7 @@ fn main() {
     let budget = Duration::from_millis(if quick { 300 } else { 3000 });
     timing_table(budget);
     scaling(if quick { 5 } else { 7 });
+    hvp_rows(budget);
 }
 
 fn threads_available() -> usize {
@@ -696,6 +702,155 @@ fn scaling(max_exp: u32) {
             fmt_time(median(&mut tot)),
             bytes as f64 / n as f64,
             runs
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Second derivatives: one Hessian-vector product against one gradient.
+// ---------------------------------------------------------------------------------------------
+
+/// W3's network (64-32-32-10, tanh hidden, linear output) and loss on sample 0 as a function of
+/// its 3466 parameters, from scalar ops (`Tape::dot` per neuron), so `Value::grad` can
+/// differentiate it twice.
+fn w3_scalar_loss<'t>(p: &[Value<'t>], x: &[f64], t: &[f64]) -> Value<'t> {
+    let tape = p[0].tape();
+    let mut at = 0;
+    let mut layer_input: Vec<Value<'t>> = Vec::new();
+    for (l, w) in W3_SIZES.windows(2).enumerate() {
+        let (nin, nout) = (w[0], w[1]);
+        let out: Vec<Value<'t>> = (0..nout)
+            .map(|_| {
+                let row = &p[at..at + nin];
+                let z = if l == 0 {
+                    tape.dot(row, x)
+                } else {
+                    tape.dot(row, &layer_input)
+                } + p[at + nin];
+                at += nin + 1;
+                if l + 2 < W3_SIZES.len() {
+                    z.tanh()
+                } else {
+                    z
+                }
+            })
+            .collect();
+        layer_input = out;
+    }
+    let squares: Vec<Value<'t>> = layer_input
+        .iter()
+        .zip(t)
+        .map(|(&o, &tk)| (o - tk).square())
+        .collect();
+    tape.sum(&squares) * 0.1
+}
+
+/// The random graph of `random_graph` (seed 7) on the 16 leaves `xs`, `n` nodes in all.
+fn random_graph_on<'t>(xs: &[Value<'t>], n: usize) -> Value<'t> {
+    let mut rng = common::splitmix::SplitMix64::new(7);
+    let mut values: Vec<Value<'t>> = xs.to_vec();
+    for i in xs.len()..n {
+        let r = rng.next_u64();
+        let back = (r >> 32) as usize % i.clamp(1, WINDOW);
+        let (a, b) = (values[i - 1], values[i - 1 - back]);
+        values.push(match r & 7 {
+            0..=2 => a + b,
+            3..=4 => a * b,
+            5 => a - b,
+            _ => a.tanh(),
+        });
+    }
+    values[n - 1]
+}
+
+/// Median seconds of `f` over repeated runs within `budget` (at least 5).
+fn median_time(budget: Duration, mut f: impl FnMut()) -> f64 {
+    let mut times = Vec::new();
+    let start = Instant::now();
+    while times.len() < 5 || (start.elapsed() < budget && times.len() < 1001) {
+        times.push(time(&mut f).as_secs_f64());
+    }
+    median(&mut times)
+}
+
+/// One gradient (record on an ordinary tape + one reverse sweep) against one Hessian-vector
+/// product (record on a traced tape, `Value::grad`, a dot with the direction, one reverse
+/// sweep), for W3's network and for random graphs as in the scaling rows.
+fn hvp_rows(budget: Duration) {
+    println!(
+        "\nsecond derivatives: one Hessian-vector product vs one gradient (median times; \
+         hvp = traced recording + Value::grad + dot with v + backward)"
+    );
+    println!("| function                          | inputs | gradient   | traced grad | Value::grad | hvp        | hvp / gradient |");
+    println!("|-----------------------------------|--------|------------|-------------|-------------|------------|----------------|");
+    let row = |name: &str, inputs: usize, [grad, traced, value_grad, hvp]: [f64; 4]| {
+        println!(
+            "| {name:<33} | {inputs:>6} | {:>10} | {:>11} | {:>11} | {:>10} | {:>13.2}x |",
+            fmt_time(grad),
+            fmt_time(traced),
+            fmt_time(value_grad),
+            fmt_time(hvp),
+            hvp / grad
+        );
+    };
+    let data = w3_data();
+    let (x, t) = (&data.inputs[0], &data.targets[0]);
+    let params = w3_parameters();
+    let v: Vec<f64> = (0..params.len())
+        .map(|k| ((k % 7) as f64 - 3.0) / 3.0)
+        .collect();
+    let grad = median_time(budget, || {
+        let tape = Tape::new();
+        let p = tape.vars(&params);
+        black_box(w3_scalar_loss(&p, x, t).backward().as_slice()[0]);
+    });
+    let traced = median_time(budget, || {
+        let tape = Tape::traced();
+        let p = tape.vars(&params);
+        black_box(w3_scalar_loss(&p, x, t).backward().as_slice()[0]);
+    });
+    let value_grad = median_time(budget, || {
+        let tape = Tape::traced();
+        let p = tape.vars(&params);
+        black_box(w3_scalar_loss(&p, x, t).grad(&p).unwrap()[0].value());
+    });
+    let hvp = median_time(budget, || {
+        black_box(tapegrad::hvp(|p| w3_scalar_loss(p, x, t), &params, &v).unwrap()[0]);
+    });
+    row(
+        "W3 network, sample 0 (scalar ops)",
+        params.len(),
+        [grad, traced, value_grad, hvp],
+    );
+    for n in [10_000usize, 100_000] {
+        let leaves: Vec<f64> = (0..16).map(|k| (k as f64 - 7.5) / 16.0).collect();
+        let v = vec![1.0; 16];
+        let grad = median_time(budget, || {
+            let tape = Tape::new();
+            let xs = tape.vars(&leaves);
+            black_box(random_graph_on(&xs, n).backward().as_slice()[0]);
+        });
+        let traced = median_time(budget, || {
+            let tape = Tape::traced();
+            let xs = tape.vars(&leaves);
+            black_box(random_graph_on(&xs, n).backward().as_slice()[0]);
+        });
+        let value_grad = median_time(budget, || {
+            let tape = Tape::traced();
+            let xs = tape.vars(&leaves);
+            black_box(random_graph_on(&xs, n).grad(&xs).unwrap()[0].value());
+        });
+        let hvp = median_time(budget, || {
+            let tape = Tape::traced();
+            let xs = tape.vars(&leaves);
+            let g = random_graph_on(&xs, n).grad(&xs).unwrap();
+            let grads = tape.dot(&g, &v).backward();
+            black_box(grads[xs[0]]);
+        });
+        row(
+            &format!("random graph, {n} nodes"),
+            16,
+            [grad, traced, value_grad, hvp],
         );
     }
 }

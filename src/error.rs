@@ -278,6 +278,30 @@ pub enum Error {
     /// [`gradcheck`](crate::check::gradcheck) was given a point with no coordinates.
     #[error("gradcheck: the point has no inputs to check")]
     EmptyPoint,
+
+    /// [`Value::grad`](crate::Value::grad) was called on a tape that keeps no ops or values.
+    #[error("Value::grad needs a tape made with Tape::traced: it re-records each node's derivative from the node's op and values, which only a traced tape keeps")]
+    GradNeedsTrace,
+
+    /// [`Value::grad`](crate::Value::grad) met a node whose derivative it cannot record as
+    /// tape ops (a custom op's partials are plain numbers; fused layers and losses have no
+    /// recordable rule yet).
+    #[error("node {node} ({op}) has no derivative recordable on the tape, so it cannot be differentiated twice; build it from scalar ops (Bound::forward_unfused, or the loss written out) instead")]
+    NoSecondDerivative {
+        /// The node's op name, as [`Op::name`](crate::Op::name).
+        op: &'static str,
+        /// The node's index on its tape.
+        node: usize,
+    },
+
+    /// A direction or second point has a different length than the point.
+    #[error("the direction has {found} values but the point has {expected}")]
+    DirectionSize {
+        /// The point's length.
+        expected: usize,
+        /// The direction's length.
+        found: usize,
+    },
 }
 
 /// What went wrong with a model file: [`Error::ModelFile`] holds one.

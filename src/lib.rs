@@ -93,6 +93,19 @@
 //! # Ok::<(), tapegrad::Error>(())
 //! ```
 //!
+//! ## Second derivatives
+//!
+//! On a [traced](Tape::traced) tape, [`Value::grad`] records the reverse sweep itself, so a
+//! gradient is a [`Value`] that can be differentiated again; [`hessian`] and [`hvp`] are built on
+//! it, and [`check::gradgradcheck`] tests them against finite differences of the gradient:
+//!
+//! ```
+//! // Rosenbrock at its minimum (1, 1): H = [[802, -400], [-400, 200]]
+//! let h = tapegrad::hessian(|v| (1.0 - v[0]).square() + 100.0 * (v[1] - v[0].square()).square(), &[1.0, 1.0])?;
+//! assert_eq!(h, vec![vec![802.0, -400.0], vec![-400.0, 200.0]]);
+//! # Ok::<(), tapegrad::Error>(())
+//! ```
+//!
 //! ## How the tape works
 //!
 //! A node stores its parents' indices and the partial derivative with respect to each, computed
@@ -134,6 +147,7 @@ pub use error::{Error, Result};
 pub use error::{ModelFileError, ModelIoError};
 pub use inspect::gradcheck as check;
 pub use inspect::graphviz::Graphviz;
+pub use inspect::hessian::{hessian, hvp};
 pub use nn::loss::{bce_with_logits, cross_entropy, hinge, l2, log_softmax, mse, softmax, Loss};
 pub use nn::{Activation, Bound, Layer, Mlp, MlpBuilder, Neuron, ParamSlot};
 pub use optim::{Adam, Optimizer, Schedule, Sgd};

@@ -214,3 +214,25 @@
 //! ```
 //!
 //! `examples/digits.rs` does this on real data: 1797 handwritten digits, 10 classes.
+//!
+//! ## 8. Second derivatives: Newton's method
+//!
+//! Gradient descent only knows the slope. [`Value::grad`](crate::Value::grad) records the
+//! gradient itself on a [traced](crate::Tape::traced) tape, so it can be differentiated again:
+//! [`hessian`](crate::hessian) gives the curvature, and Newton's method steps straight to where
+//! a quadratic model of the loss bottoms out. For one sigmoid neuron on the seed's people
+//! (logistic regression, mean binary cross-entropy) it matches 1000 epochs of the seed's SGD
+//! in 6 steps:
+//!
+//! ```
+//! // The cross-entropy of a neuron [w, b] on one person (x = -2, female): ln(1 + e^z) - z.
+//! let h = tapegrad::hessian(|p| {
+//!     let z = p[0] * -2.0 + p[1];
+//!     (1.0 + z.exp()).ln() - z
+//! }, &[0.1, 0.2])?;
+//! // H = s (1 - s) [x, 1]^T [x, 1] with s = sigmoid(z) = 1/2 at z = 0.1 * -2 + 0.2 = 0.
+//! assert_eq!(h, vec![vec![1.0, -0.5], vec![-0.5, 0.25]]);
+//! # Ok::<(), tapegrad::Error>(())
+//! ```
+//!
+//! `examples/newton.rs` runs both and prints each Newton step.

@@ -9,6 +9,7 @@
 //! | `fused.rs` | fused runs: leaves, n-ary nodes, dense layers, each with its vector rule |
 //! | `ops.rs` | every scalar op: its rule and local derivative side by side, the operators |
 //! | `trace.rs` | ops, values and names kept for inspection ([`Tape::traced`]) |
+//! | `higher.rs` | the reverse sweep recorded as values, for second derivatives ([`Value::grad`]) |
 //!
 //! An elementary op stores its two inputs and the partial derivative with respect to each,
 //! computed when it runs: 24 bytes, one append. Forward values live in the [`Value`] handles,
@@ -16,6 +17,7 @@
 
 mod backward;
 pub(crate) mod fused;
+mod higher;
 pub(crate) mod ops;
 pub(crate) mod record;
 mod trace;
@@ -103,7 +105,8 @@ impl Tape {
 
     /// An empty tape that also keeps each node's op, forward value and name, for inspection
     /// ([`Tape::op`], [`Tape::value_of`], [`Dot`](crate::Graphviz)). It records the same nodes and
-    /// gives the same gradients as any other tape.
+    /// gives the same gradients as any other tape. What it keeps is also what [`Value::grad`]
+    /// (second derivatives) needs.
     ///
     /// ```
     /// let tape = tapegrad::Tape::traced();

@@ -180,6 +180,16 @@ impl<'t> Value<'t> {
         Value::new(self.tape, index, value)
     }
 
+    /// Records a node with one input, noting `constant` for [`Value::grad`] on a traced tape.
+    #[inline(always)]
+    fn unary_noted(self, op: Op, (value, d): (f64, f64), constant: f64) -> Value<'t> {
+        let index = self
+            .tape
+            .records_mut()
+            .unary_noted(op, value, (self.index, d), constant);
+        Value::new(self.tape, index, value)
+    }
+
     /// Records a node with two inputs (which may be the same node: `a + a`).
     #[inline(always)]
     #[track_caller]
@@ -275,7 +285,7 @@ impl<'t> Value<'t> {
     #[must_use]
     #[inline]
     pub fn powf(self, p: f64) -> Value<'t> {
-        self.unary(Op::Powf, powf(self.value, p))
+        self.unary_noted(Op::Powf, powf(self.value, p), p)
     }
 
     /// `x^n` for a constant integer exponent, as `f64::powi`.
@@ -288,7 +298,7 @@ impl<'t> Value<'t> {
     #[must_use]
     #[inline]
     pub fn powi(self, n: i32) -> Value<'t> {
-        self.unary(Op::Powi, powi(self.value, n))
+        self.unary_noted(Op::Powi, powi(self.value, n), f64::from(n))
     }
 
     /// Sine (radians).
@@ -548,7 +558,7 @@ impl<'t> Div<Value<'t>> for f64 {
     #[inline]
     fn div(self, a: Value<'t>) -> Value<'t> {
         let (q, _, da) = div(self, a.value);
-        a.unary(Op::Div, (q, da))
+        a.unary_noted(Op::Div, (q, da), self)
     }
 }
 
@@ -679,13 +689,19 @@ impl Tape {
             d += x.value * y.value();
         }
         let index = self.with_records(|r| {
+            let mut paired = false;
             for (x, &y) in a.iter().zip(b) {
                 r.edge(x.index, y.value());
                 if let Some(node) = y.node(self) {
                     r.edge(node, x.value);
+                    paired = true;
                 }
             }
-            r.finish(Op::Dot, d)
+            let index = r.finish(Op::Dot, d);
+            if paired {
+                r.note(index, 1.0);
+            }
+            index
         });
         Value::new(self, index, d)
     }

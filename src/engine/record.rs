@@ -81,6 +81,38 @@ impl Records {
         index
     }
 
+    /// [`Records::unary`] for an op whose derivative needs a constant to be re-recorded by
+    /// `Value::grad` (see `Trace::notes`); only a traced tape keeps it, in the same branch.
+    #[inline(always)]
+    pub(crate) fn unary_noted(
+        &mut self,
+        op: Op,
+        value: f64,
+        (a, da): (u32, f64),
+        constant: f64,
+    ) -> u32 {
+        let index = self.claim(1);
+        let node = Node {
+            inputs: [a + 1, SINK],
+            partials: [da, 0.0],
+        };
+        self.nodes.push(node);
+        if let Some(trace) = &mut self.trace {
+            trace.push(op, value);
+            trace.notes.push((index, constant));
+        }
+        index
+    }
+
+    /// Notes a constant node `index`'s derivative needs (see `Trace::notes`); only a traced
+    /// tape keeps it.
+    #[inline]
+    pub(crate) fn note(&mut self, index: u32, constant: f64) {
+        if let Some(trace) = &mut self.trace {
+            trace.notes.push((index, constant));
+        }
+    }
+
     /// Appends one leaf; returns its index.
     #[inline]
     pub(crate) fn leaf(&mut self, op: Op, value: f64) -> u32 {

@@ -119,6 +119,10 @@ pub(crate) struct Trace {
     pub(crate) ops: Vec<Op>,
     pub(crate) values: Vec<f64>,
     pub(crate) names: BTreeMap<u32, String>,
+    /// `(node, constant)` for the nodes whose derivative needs more than their op and inputs
+    /// to be re-recorded by [`Value::grad`]: `powi`'s and `powf`'s exponent, `c / x`'s `c`, and
+    /// a 1 marking a dot of two value slices. In node order.
+    pub(crate) notes: Vec<(u32, f64)>,
 }
 
 impl Trace {
@@ -132,6 +136,16 @@ impl Trace {
         self.ops.clear();
         self.values.clear();
         self.names.clear();
+        self.notes.clear();
+    }
+
+    /// The constant noted for node `index`, if any.
+    pub(crate) fn note(&self, index: u32) -> Option<f64> {
+        let k = self.notes.partition_point(|&(i, _)| i < index);
+        self.notes
+            .get(k)
+            .filter(|&&(i, _)| i == index)
+            .map(|&(_, c)| c)
     }
 }
 

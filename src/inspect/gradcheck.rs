@@ -416,3 +416,198 @@ where
         tolerance,
     })
 }
+
+/// One Hessian entry's comparison in a [`GradgradcheckReport`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub struct SecondCheck {
+    /// The row: the gradient entry `df/dx_row` that was differentiated.
+    pub row: usize,
+    /// The column: the input it was differentiated by.
+    pub col: usize,
+    /// `d2f / dx_row dx_col` from [`hessian`](crate::hessian).
+    pub tape: f64,
+    /// The central difference of the tape's first-order gradient.
+    pub finite_difference: f64,
+    /// `|tape - finite_difference|`.
+    pub abs_error: f64,
+    /// Whether this entry is within the tolerance.
+    pub passed: bool,
+}
+
+/// What [`gradgradcheck`] found: every Hessian entry's comparison and the verdict.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct GradgradcheckReport {
+    /// The tape's first-order gradient at the point.
+    pub gradient: Vec<f64>,
+    /// One entry per `(row, col)`, row by row.
+    pub entries: Vec<SecondCheck>,
+    /// The tolerance the verdicts were made with.
+    pub tolerance: Tolerance,
+}
+
+impl GradgradcheckReport {
+    /// Whether every entry passed.
+    #[must_use]
+    pub fn passed(&self) -> bool {
+        self.entries.iter().all(|c| c.passed)
+    }
+
+    /// The entry with the largest `abs_error` (a non-finite error counts as the largest).
+    #[must_use]
+    pub fn worst(&self) -> Option<&SecondCheck> {
+        let key = |c: &SecondCheck| {
+            if c.abs_error.is_nan() {
+                f64::INFINITY
+            } else {
+                c.abs_error
+            }
+        };
+        self.entries.iter().max_by(|a, b| key(a).total_cmp(&key(b)))
+    }
+}
+
+impl fmt::Display for GradgradcheckReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "gradgradcheck {} (abs {:e}, rel {:e})",
+            if self.passed() { "passed" } else { "FAILED" },
+            self.tolerance.abs,
+            self.tolerance.rel
+        )?;
+        for c in &self.entries {
+            writeln!(
+                f,
+                "H[{}][{}] tape {:>24.16e} finite diff {:>24.16e} abs err {:>9.2e}{}",
+                c.row,
+                c.col,
+                c.tape,
+                c.finite_difference,
+                c.abs_error,
+                if c.passed { "" } else { "  <- fails" }
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Checks the tape's second derivatives of `f` at `x` (its [`hessian`](crate::hessian),
+/// from [`Value::grad`]) against central differences of the tape's first-order gradient, with
+/// the default [`Tolerance`].
+///
+/// Column `j` of the estimate is `(g(x + h e_j) - g(x - h e_j)) / ((x_j + h) - (x_j - h))`,
+/// `g` the gradient of an ordinary reverse sweep, with the step of [`gradcheck`]:
+/// `h = cbrt(eps) * max(1, |x_j|)`. The argument is the same one level up: the truncation
+/// error is about `h^2 |f''''| / 6` and the round-off `eps |g| / h` (the gradient is known to
+/// about `eps |g|`), both smallest near `h ~ cbrt(eps)`. Entry `(i, j)` passes when
+/// `|ad - fd| <= abs * max(1, |g_i(x)|) + rel * max(|ad|, |fd|)`: the absolute part scales
+/// with the gradient, whose round-off the difference amplifies, as [`gradcheck`]'s scales
+/// with `f`. The two computations share only the recorded ops' first-order rules, not the
+/// re-recorded partials of [`Value::grad`], so a wrong second-derivative rule shows.
+///
+/// # Errors
+///
+/// - [`Error::EmptyPoint`] if `x` is empty.
+/// - [`Error::NonFiniteFunction`] if `f(x)` is NaN or infinite.
+/// - [`Error::NoSecondDerivative`] if `f` uses an op [`Value::grad`] cannot differentiate.
+///
+/// # Panics
+///
+/// If `f` returns a value recorded on a tape other than the one its inputs are on.
+///
+/// ```
+/// use tapegrad::check::gradgradcheck;
+/// let report = gradgradcheck(|x| (x[0] * x[1]).tanh() + x[0].exp() / x[1], &[0.3, 2.0])?;
+/// assert!(report.passed(), "{report}");
+/// assert_eq!(report.entries.len(), 4);
+/// # Ok::<(), tapegrad::Error>(())
+/// ```
+pub fn gradgradcheck<F>(f: F, x: &[f64]) -> Result<GradgradcheckReport>
+where
+    F: for<'t> Fn(&[Value<'t>]) -> Value<'t>,
+{
+    gradgradcheck_with(f, x, Tolerance::default())
+}
+
+/// [`gradgradcheck`] with a chosen [`Tolerance`].
+///
+/// # Errors
+///
+/// As [`gradgradcheck`].
+///
+/// ```
+/// use tapegrad::check::{gradgradcheck_with, Tolerance};
+/// let report = gradgradcheck_with(|x| (x[0] * 10.0).exp(), &[1.0], Tolerance::default().rel(1e-4))?;
+/// assert!(report.passed(), "{report}");
+/// # Ok::<(), tapegrad::Error>(())
+/// ```
+pub fn gradgradcheck_with<F>(f: F, x: &[f64], tolerance: Tolerance) -> Result<GradgradcheckReport>
+where
+    F: for<'t> Fn(&[Value<'t>]) -> Value<'t>,
+{
+    if x.is_empty() {
+        return Err(Error::EmptyPoint);
+    }
+    let mut tape = Tape::new();
+    let mut gradient_at = |p: &[f64]| {
+        tape.clear();
+        let leaves = tape.vars(p);
+        let y = f(&leaves);
+        assert!(
+            std::ptr::eq(y.tape(), &tape),
+            "tapegrad: gradgradcheck's function returned a value from another tape"
+        );
+        let grads = y.backward();
+        (
+            y.value(),
+            leaves.iter().map(|&l| grads[l]).collect::<Vec<_>>(),
+        )
+    };
+    let (value, gradient) = gradient_at(x);
+    if !value.is_finite() {
+        return Err(Error::NonFiniteFunction {
+            value,
+            point: x.to_vec(),
+        });
+    }
+    let mut columns = Vec::with_capacity(x.len());
+    let mut point = x.to_vec();
+    for j in 0..x.len() {
+        let xj = x[j];
+        let h = f64::EPSILON.cbrt() * xj.abs().max(1.0);
+        let (up, down) = (xj + h, xj - h);
+        point[j] = up;
+        let g_up = gradient_at(&point).1;
+        point[j] = down;
+        let g_down = gradient_at(&point).1;
+        point[j] = xj;
+        let step = up - down;
+        columns.push(
+            (0..x.len())
+                .map(|i| (g_up[i] - g_down[i]) / step)
+                .collect::<Vec<_>>(),
+        );
+    }
+    let h = crate::hessian(&f, x)?;
+    let mut entries = Vec::with_capacity(x.len() * x.len());
+    for (i, row) in h.iter().enumerate() {
+        for (j, &ad) in row.iter().enumerate() {
+            let fd = columns[j][i];
+            entries.push(SecondCheck {
+                row: i,
+                col: j,
+                tape: ad,
+                finite_difference: fd,
+                abs_error: (ad - fd).abs(),
+                passed: tolerance.accepts(ad, fd, gradient[i]),
+            });
+        }
+    }
+    Ok(GradgradcheckReport {
+        gradient,
+        entries,
+        tolerance,
+    })
+}

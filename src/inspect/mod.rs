@@ -3,3 +3,4 @@
 
 pub mod gradcheck;
 pub(crate) mod graphviz;
+pub(crate) mod hessian;
