@@ -618,7 +618,7 @@ fn timing_table(budget: Duration) {
     println!(
         "units: W1 epoch = 4 SGD steps; W2 step = 100 samples; W3 sample = 1 SGD step; \
          W4 step = 32 samples. nodes/edges per unit include parameter leaves; \
-         edges count the parent links a dense-layer block stands for (bias, weight and input \
+         edges count the parent links a fused dense layer stands for (bias, weight and input \
          of each neuron) as well as stored ones; B/node = bytes the recording uses \
          (Tape::bytes_used) per node; B/canon = the same bytes per canonical node \
          (elementary op, benches/WORKLOADS.md); peak tape = the tape's allocated bytes."

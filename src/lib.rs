@@ -114,11 +114,13 @@
 //! `grad[parent] += partial * grad[node]`. No recursion, no sort, no closures. See
 //! the [numerics table](numerics) for each op's rule and its behaviour at the edges (sigmoid at +-1000, `ln 0`, overflow).
 //!
-//! A bound model's dense layers are the exception: on an ordinary tape each layer of a forward
-//! pass is one block that stores its inputs and each neuron's activation derivative, and the
-//! sweep runs the hand-written backprop rule when it reaches the layer's outputs
-//! (`g_j = grad[a_j] * act'(z_j)`, `grad[w_jk] += g_j x_k`, `grad[x_k] += g_j w_jk`). A
-//! [traced](Tape::traced) tape records them node by node instead; both give the same bits.
+//! Everything else is a fused run with one vector rule: runs of leaves, n-ary nodes (`sum`,
+//! `dot`, the losses, [`Tape::custom`] with three or more inputs), and a bound model's dense
+//! layers, whose rule is the backprop one writes by hand (`g_j = grad[a_j] * act'(z_j)`,
+//! `grad[w_jk] += g_j x_k`, `grad[x_k] += g_j w_jk`). [`Bound::forward_unfused`] records the
+//! same network neuron by neuron from public ops; both give the same bits. A
+//! [traced](Tape::traced) tape records exactly the same nodes and also keeps their ops, values
+//! and names.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
