@@ -6,13 +6,13 @@ use super::data::*;
 use super::Outcome;
 use tapegrad::{Gradients, Tape, Value};
 
-/// micrograd's README expression with its constants as leaves (as BurTorch builds it): forward
-/// and backward on `tape`, into `grads`. Returns `(g, dg/da, dg/db)`: 24.7041, 138.8338 and
-/// 645.5773 in micrograd's README.
+/// micrograd's README expression with its constants as leaves (as BurTorch builds it), recorded
+/// on `tape`; returns `(g, a, b)`. micrograd's README prints g = 24.7041, dg/da = 138.8338 and
+/// dg/db = 645.5773.
 // Written as micrograd's README writes it (`c += c + 1` is `c = c + (c + 1)`).
 #[allow(clippy::misrefactored_assign_op)]
-#[inline(never)]
-pub fn micrograd_expression(tape: &Tape, grads: &mut Gradients) -> (f64, f64, f64) {
+#[inline(always)]
+fn expression(tape: &Tape) -> (Value<'_>, Value<'_>, Value<'_>) {
     let a = tape.var(-4.0);
     let b = tape.var(2.0);
     let (one, two, three, ten) = (tape.var(1.0), tape.var(2.0), tape.var(3.0), tape.var(10.0));
@@ -26,28 +26,23 @@ pub fn micrograd_expression(tape: &Tape, grads: &mut Gradients) -> (f64, f64, f6
     let f = e.powi(2);
     let mut g = f / two;
     g += ten / f;
+    (g, a, b)
+}
+
+/// The expression's forward and backward on a cleared `tape`, into `grads`; returns
+/// `(g, dg/da, dg/db)`.
+#[inline(never)]
+pub fn micrograd_expression(tape: &Tape, grads: &mut Gradients) -> (f64, f64, f64) {
+    let (g, a, b) = expression(tape);
     g.backward_into(grads);
     (g.value(), grads[a], grads[b])
 }
 
-/// The same expression on a new tape with `y.backward()`, the micrograd habit.
-#[allow(clippy::misrefactored_assign_op)]
+/// The same on a new tape with `y.backward()`, the micrograd habit.
 #[inline(never)]
 pub fn micrograd_expression_new_tape() -> (f64, f64, f64) {
     let tape = Tape::new();
-    let a = tape.var(-4.0);
-    let b = tape.var(2.0);
-    let (one, two, three, ten) = (tape.var(1.0), tape.var(2.0), tape.var(3.0), tape.var(10.0));
-    let mut c = a + b;
-    let mut d = a * b + b.powi(3);
-    c += c + one;
-    c += one + c + (-a);
-    d += d * two + (b + a).relu();
-    d += three * d + (b - a).relu();
-    let e = c - d;
-    let f = e.powi(2);
-    let mut g = f / two;
-    g += ten / f;
+    let (g, a, b) = expression(&tape);
     let grads = g.backward();
     (g.value(), grads[a], grads[b])
 }

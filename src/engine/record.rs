@@ -45,6 +45,21 @@ impl Records {
         first
     }
 
+    /// Appends an elementary node; a traced tape also keeps its op, value and, for ops whose
+    /// derivative `Value::grad` re-records from a constant, that constant (see `Trace::notes`).
+    #[inline(always)]
+    fn push(&mut self, op: Op, value: f64, node: Node, constant: Option<f64>) -> u32 {
+        let index = self.claim(1);
+        self.nodes.push(node);
+        if let Some(trace) = &mut self.trace {
+            trace.push(op, value);
+            if let Some(c) = constant {
+                trace.notes.push((index, c));
+            }
+        }
+        index
+    }
+
     /// Appends an elementary op on the nodes `a` and `b` with partials `da` and `db`.
     #[inline(always)]
     pub(crate) fn binary(
@@ -54,31 +69,17 @@ impl Records {
         (a, da): (u32, f64),
         (b, db): (u32, f64),
     ) -> u32 {
-        let index = self.claim(1);
         let node = Node {
             inputs: [a + 1, b + 1],
             partials: [da, db],
         };
-        self.nodes.push(node);
-        if let Some(trace) = &mut self.trace {
-            trace.push(op, value);
-        }
-        index
+        self.push(op, value, node, None)
     }
 
     /// Appends an elementary op on the node `a` with partial `da`.
     #[inline(always)]
     pub(crate) fn unary(&mut self, op: Op, value: f64, (a, da): (u32, f64)) -> u32 {
-        let index = self.claim(1);
-        let node = Node {
-            inputs: [a + 1, SINK],
-            partials: [da, 0.0],
-        };
-        self.nodes.push(node);
-        if let Some(trace) = &mut self.trace {
-            trace.push(op, value);
-        }
-        index
+        self.unary_noted(op, value, (a, da), None)
     }
 
     /// [`Records::unary`] for an op whose derivative needs a constant to be re-recorded by
@@ -89,19 +90,13 @@ impl Records {
         op: Op,
         value: f64,
         (a, da): (u32, f64),
-        constant: f64,
+        constant: impl Into<Option<f64>>,
     ) -> u32 {
-        let index = self.claim(1);
         let node = Node {
             inputs: [a + 1, SINK],
             partials: [da, 0.0],
         };
-        self.nodes.push(node);
-        if let Some(trace) = &mut self.trace {
-            trace.push(op, value);
-            trace.notes.push((index, constant));
-        }
-        index
+        self.push(op, value, node, constant.into())
     }
 
     /// Notes a constant node `index`'s derivative needs (see `Trace::notes`); only a traced
