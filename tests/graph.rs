@@ -347,3 +347,27 @@ fn the_example_graph_of_one_training_step_matches_finite_differences() {
         );
     }
 }
+
+#[test]
+fn a_fused_dense_layer_is_drawn_as_one_box() {
+    // Bound::forward records each layer as one fused node; the export draws it as one box with
+    // its sizes and activation, and one edge per input node (not one per output).
+    let net = Mlp::from_parameters(
+        &[2, 2, 1],
+        Activation::Sigmoid,
+        Activation::Sigmoid,
+        &[1.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0, 0.0],
+    )
+    .unwrap();
+    let tape = Tape::traced();
+    let y = net.bind(&tape).forward(&[-2.0, -1.0]).unwrap()[0];
+    let dot = Graphviz::new(y).render().unwrap();
+    // 9 parameter leaves and two boxes (the inputs are constants of the first layer).
+    assert_eq!(nodes(&dot).len(), 9 + 2, "{dot}");
+    assert!(dot.contains("dense 2->2 sigmoid #9..10"), "{dot}");
+    assert!(dot.contains("dense 2->1 sigmoid #11..11"), "{dot}");
+    assert!(dot.contains("shape=box3d, peripheries=2"), "the output's box: {dot}");
+    // First box: 4 weights and 2 biases; second: 2 weights, 1 bias and the first box once.
+    assert_eq!(edges(&dot).len(), 6 + 4, "{dot}");
+    assert!(dot.contains("n9 -> n11;"), "{dot}");
+}
