@@ -366,7 +366,10 @@ fn a_fused_dense_layer_is_drawn_as_one_box() {
     assert_eq!(nodes(&dot).len(), 9 + 2, "{dot}");
     assert!(dot.contains("dense 2->2 sigmoid #9..10"), "{dot}");
     assert!(dot.contains("dense 2->1 sigmoid #11..11"), "{dot}");
-    assert!(dot.contains("shape=box3d, peripheries=2"), "the output's box: {dot}");
+    assert!(
+        dot.contains("shape=box3d, peripheries=2"),
+        "the output's box: {dot}"
+    );
     // First box: 4 weights and 2 biases; second: 2 weights, 1 bias and the first box once.
     assert_eq!(edges(&dot).len(), 6 + 4, "{dot}");
     assert!(dot.contains("n9 -> n11;"), "{dot}");
