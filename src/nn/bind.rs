@@ -56,9 +56,9 @@ impl<'t, 'm> Bound<'t, 'm> {
     /// # Ok::<(), tapegrad::Error>(())
     /// ```
     pub fn forward(&self, x: &[f64]) -> Result<Vec<Value<'t>>> {
-        // A per-thread scratch: a profile of per-sample `forward` calls (W2 in the workloads
-        // bench) showed four buffer allocations per call costing more than small layers'
-        // arithmetic. Only the returned `Vec` is allocated.
+        // A per-thread scratch, so that per-sample calls do not allocate the layer buffers
+        // each time (for small layers that costs more than the arithmetic). Only the returned
+        // `Vec` is allocated.
         thread_local! {
             static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
         }

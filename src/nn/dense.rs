@@ -37,8 +37,8 @@ impl LayerOutputs {
 /// Reusable buffers for forward passes.
 ///
 /// Two [`LayerOutputs`] alternate as a layer's inputs and outputs; `cur` says which holds the
-/// outputs of the layer just computed. (Swapping the vectors instead, three `mem::swap`s of
-/// adjacent headers per layer, stalled on store forwarding: a fifth of W1's time in a profile.)
+/// outputs of the layer just computed (an index flip instead of swapping the vectors' headers,
+/// which stalls on store forwarding).
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Scratch {
     layers: [LayerOutputs; 2],

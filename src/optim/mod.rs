@@ -358,8 +358,8 @@ impl Optimizer for Sgd {
         let mu = self.momentum;
         if mu == 0.0 {
             // p <- p - lr g. Check every new value first, so a failing step changes nothing: a
-            // branch-free pass (it vectorizes; an early-exit `position` cost twice the update
-            // itself in a profile), then the position only on the rare failing step.
+            // branch-free pass (it vectorizes, an early-exit search does not), then the
+            // position only on the rare failing step.
             let new_value = |(p, g): (&f64, &f64)| p - lr * g;
             let any_bad =
                 (params.iter().zip(grads)).fold(false, |bad, pg| bad | !new_value(pg).is_finite());

@@ -823,8 +823,8 @@ impl Trainer {
         self.last_good.clear();
         self.last_good.extend_from_slice(model.parameters());
         self.has_last_good = true;
-        // A branch-free pass first (it vectorizes; `position` alone cost as much as the update
-        // in a profile of W3), the position only on the rare failing step.
+        // A branch-free pass first (it vectorizes, an early-exit search does not), the position
+        // only on the rare failing step.
         let any_bad = grads.iter().fold(false, |bad, g| bad | !g.is_finite());
         let grads_ok = any_bad
             .then(|| grads.iter().position(|g| !g.is_finite()))

@@ -9,7 +9,7 @@
 //! range of parameter columns over the group rows, in group order, `((g0 + g1) + g2) + ...`,
 //! and scales them by `1 / batch`: a fixed reduction order, so 1, 2 or 16 threads give
 //! identical bits. Threads wait for the last group by spinning (then yielding), not sleeping:
-//! waking a sleeping thread costs about 10 us here, against tens of microseconds per group.
+//! waking a sleeping thread costs about as much as a small group's work.
 //!
 //! Each thread owns a [`Tape`] and scratch space; each group of a window keeps its gradient
 //! row, one value per parameter (all reused from step to step); the model is shared read-only.
@@ -17,8 +17,8 @@
 //! the running column sums before the next starts, so memory is O(threads x parameters).
 //!
 //! The threads are a persistent pool (rayon), started once per [`BatchGradient`]: starting
-//! scoped threads on every step cost 47-112 us here against about 10 us for waking a pool, for
-//! a two-thread W4 step of 110-170 us.
+//! scoped threads on every step costs several times more than waking a pool, a large share of
+//! a small mini-batch step (figures in the README's performance section).
 //!
 //! Groups rather than single samples: a sweep and a gradient row cost one pass over every
 //! parameter, which for W4 (3466 parameters, 32 samples) was a quarter of the work when paid
@@ -327,7 +327,7 @@ impl BatchGradient {
 impl Progress {
     /// Waits until `counter` reaches `target` (true) or a group has failed (false). What it
     /// waits for takes microseconds to tens of microseconds, so the wait spins rather than
-    /// sleeps, which would cost about 10 us to wake from here; after a few spins it yields, in
+    /// sleeps, which would cost about as much to wake from; after a few spins it yields, in
     /// case the thread it waits for shares this core.
     fn wait_for(&self, counter: &AtomicUsize, target: usize) -> bool {
         let mut spins = 0u32;
