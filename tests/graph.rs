@@ -131,16 +131,21 @@ fn a_leaf_alone_is_one_node_and_no_edges() {
     assert!(edges(&dot).is_empty());
 }
 
-/// The seed's 2-2-1 network, every weight 1 and every bias 0, inputs recorded as leaves, on
-/// Alice (-2, -1) -> 1, with the seed's names. Returns the DOT text.
-fn seed_network_graph(digits: Option<usize>) -> String {
-    let net = Mlp::from_parameters(
+/// The seed's 2-2-1 sigmoid network with every weight 1 and every bias 0 (FACTS.md's worked case).
+fn seed_net() -> Mlp {
+    Mlp::from_parameters(
         &[2, 2, 1],
         Activation::Sigmoid,
         Activation::Sigmoid,
         &[1.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0, 0.0],
     )
-    .unwrap();
+    .unwrap()
+}
+
+/// The seed's 2-2-1 network, every weight 1 and every bias 0, inputs recorded as leaves, on
+/// Alice (-2, -1) -> 1, with the seed's names. Returns the DOT text.
+fn seed_network_graph(digits: Option<usize>) -> String {
+    let net = seed_net();
     let tape = Tape::traced();
     let bound = net.bind(&tape);
     let names = ["w1", "w2", "b1", "w3", "w4", "b2", "w5", "w6", "b3"];
@@ -352,13 +357,7 @@ fn the_example_graph_of_one_training_step_matches_finite_differences() {
 fn a_fused_dense_layer_is_drawn_as_one_box() {
     // Bound::forward records each layer as one fused node; the export draws it as one box with
     // its sizes and activation, and one edge per input node (not one per output).
-    let net = Mlp::from_parameters(
-        &[2, 2, 1],
-        Activation::Sigmoid,
-        Activation::Sigmoid,
-        &[1.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0, 0.0],
-    )
-    .unwrap();
+    let net = seed_net();
     let tape = Tape::traced();
     let y = net.bind(&tape).forward(&[-2.0, -1.0]).unwrap()[0];
     let dot = Graphviz::new(y).render().unwrap();
