@@ -243,3 +243,93 @@ fn the_optimizer_contract_holds_with_state() {
     // The second moment (1e200)^2 overflows.
     failing_step_changes_nothing(|| Box::new(Adam::new(1.0).unwrap()), [1.0, 1e200]);
 }
+
+/// `step_into` writes what `step` would, bit for bit, leaves its input alone, and on a refused
+/// step changes no optimizer state: continuing gives what an optimizer that never saw the bad
+/// step gives.
+fn step_into_is_step_elsewhere(mut make: impl FnMut() -> Box<dyn Optimizer>, bad: [f64; 2]) {
+    let good = [[0.5, -1.0], [0.25, 2.0], [-1.0, 0.1]];
+    let (mut a, mut b) = (make(), make());
+    let (mut p, mut q) = ([1.0, 1e308], [1.0, 1e308]);
+    let mut out = [0.0; 2];
+    a.step(&mut p, &good[0]).unwrap();
+    b.step_into(&q.clone(), &good[0], &mut out).unwrap();
+    q = out;
+    assert_eq!(p.map(f64::to_bits), q.map(f64::to_bits));
+    let before = q;
+    assert_eq!(
+        b.step_into(&q, &bad, &mut out),
+        Err(Error::NonFiniteParameter { parameter: 1 })
+    );
+    assert_eq!(q, before);
+    for g in &good[1..] {
+        a.step(&mut p, g).unwrap();
+        b.step_into(&q.clone(), g, &mut out).unwrap();
+        q = out;
+    }
+    assert_eq!(p.map(f64::to_bits), q.map(f64::to_bits));
+}
+
+#[test]
+fn step_into_matches_step_and_keeps_the_contract() {
+    step_into_is_step_elsewhere(|| Box::new(Sgd::new(1.0).unwrap()), [1.0, -1e308]);
+    step_into_is_step_elsewhere(|| Box::new(Sgd::new(1.0).unwrap()), [1.0, f64::NAN]);
+    step_into_is_step_elsewhere(
+        || Box::new(Sgd::with_schedule(Schedule::linear(1.0, 0.5, 2).unwrap())),
+        [1.0, f64::INFINITY],
+    );
+    step_into_is_step_elsewhere(
+        || Box::new(Sgd::with_momentum(1.0, 0.9).unwrap()),
+        [1.0, -1e308],
+    );
+    step_into_is_step_elsewhere(|| Box::new(Adam::new(1.0).unwrap()), [1.0, 1e200]);
+    step_into_is_step_elsewhere(|| Box::new(Adam::new(1.0).unwrap()), [1.0, f64::NAN]);
+}
+
+#[test]
+fn a_refused_step_into_names_the_first_non_finite_gradient() {
+    // Parameter 0 overflows, but gradient 1 is NaN: the gradient is named, as the trainer
+    // always did before asking the optimizer.
+    let (params, grads) = ([1e308, 1.0], [-1e308, f64::NAN]);
+    let mut out = [0.0; 2];
+    let nan_gradient = Err(Error::NonFiniteParameter { parameter: 1 });
+    assert_eq!(
+        Sgd::new(1.0).unwrap().step_into(&params, &grads, &mut out),
+        nan_gradient
+    );
+    let mut momentum = Sgd::with_momentum(1.0, 0.5).unwrap();
+    assert_eq!(momentum.step_into(&params, &grads, &mut out), nan_gradient);
+    assert_eq!(
+        Adam::new(1.0)
+            .unwrap()
+            .step_into(&[1.0, 1.0], &[1e200, f64::NAN], &mut out),
+        nan_gradient
+    );
+}
+
+/// An optimizer written outside the crate, with `step` only: p <- p - 0.5 g, no checks.
+struct Halving {
+    steps: usize,
+}
+
+impl Optimizer for Halving {
+    fn step(&mut self, params: &mut [f64], grads: &[f64]) -> Result<(), Error> {
+        for (p, g) in params.iter_mut().zip(grads) {
+            *p -= 0.5 * g;
+        }
+        self.steps += 1;
+        Ok(())
+    }
+}
+
+#[test]
+fn the_default_step_into_refuses_non_finite_gradients_before_step_runs() {
+    let mut opt = Halving { steps: 0 };
+    let mut out = [0.0; 3];
+    opt.step_into(&[1.0, 2.0, 3.0], &[2.0, 2.0, 2.0], &mut out)
+        .unwrap();
+    assert_eq!((out, opt.steps), ([0.0, 1.0, 2.0], 1));
+    let refused = opt.step_into(&[1.0, 2.0, 3.0], &[0.0, f64::INFINITY, f64::NAN], &mut out);
+    assert_eq!(refused, Err(Error::NonFiniteParameter { parameter: 1 }));
+    assert_eq!(opt.steps, 1);
+}

@@ -423,3 +423,63 @@ fn architecture_errors() {
     );
     assert!(Layer::new(vec![]).is_err());
 }
+
+#[test]
+fn a_refused_update_after_good_steps_leaves_the_model_after_the_last_good_step() {
+    // Step 0 moves the bias by -2e-20; on sample 1 the loss (1e140)^2 and the gradient 2e290
+    // are finite but the weight's update 1e20 * 2e290 overflows.
+    let data = Dataset::new(&[[1e-30], [1e150]], &[[0.0], [0.0]]).unwrap();
+    let start = [1e-10, 0.0];
+    let mut model =
+        Mlp::from_parameters(&[1, 1], Activation::Identity, Activation::Identity, &start).unwrap();
+    let mut expected = model.clone();
+    let mut sgd = Sgd::new(1e20).unwrap();
+    let mut trainer = Trainer::new(TrainConfig::default().epochs(2)).unwrap();
+    trainer
+        .step(&mut expected, &mut sgd.clone(), &data, 0..1)
+        .unwrap();
+    let err = trainer
+        .fit(&mut model, &mut sgd, &data, |_| {})
+        .unwrap_err();
+    assert_eq!(
+        err,
+        Error::NonFiniteUpdate {
+            epoch: 0,
+            sample: 1,
+            parameter: 0
+        }
+    );
+    assert_ne!(expected.parameters(), &start);
+    assert_eq!(model, expected);
+    assert_eq!(sgd.steps(), 1);
+}
+
+/// An optimizer from outside the crate that implements only `step` (the trainer then uses the
+/// default `step_into`): plain SGD written out.
+struct PlainSgd(f64);
+
+impl tapegrad::Optimizer for PlainSgd {
+    fn step(&mut self, params: &mut [f64], grads: &[f64]) -> tapegrad::Result<()> {
+        for (p, g) in params.iter_mut().zip(grads) {
+            *p -= self.0 * g;
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn an_optimizer_with_step_only_trains_as_the_crate_sgd_does() {
+    let data = people();
+    let (mut ours, mut theirs) = (w1_network(), w1_network());
+    let config = TrainConfig::default().epochs(20);
+    train(
+        &mut ours,
+        &mut Sgd::new(0.1).unwrap(),
+        &data,
+        config,
+        |_| {},
+    )
+    .unwrap();
+    train(&mut theirs, &mut PlainSgd(0.1), &data, config, |_| {}).unwrap();
+    assert_eq!(ours, theirs);
+}

@@ -13,8 +13,9 @@
 //! ```
 //!
 //! An `Affine` run's weights are the leaves `weights + j * (inputs + 1) + k` (row j: its
-//! weights, then its bias), whose values were stored once with [`Fused::keep`] so that every
-//! use of the layer refers to one copy.
+//! weights, then its bias). A layer over recorded inputs needs their values for
+//! `grad[x_k]`; they are stored once ([`Fused::keep`], [`Fused::keep_weights`]) so that every
+//! use of the layer refers to one copy. A layer over constants reads no weights.
 
 use super::trace::Op;
 
@@ -76,6 +77,8 @@ pub(crate) struct Fused {
     leaves_end: u32,
     pub(crate) data: Vec<f64>,
     pub(crate) listed: Vec<u32>,
+    /// Weights kept on demand by [`Fused::keep_weights`]: (first leaf, where in `data`).
+    kept_weights: Vec<(u32, u32)>,
 }
 
 impl Fused {
@@ -133,6 +136,18 @@ impl Fused {
         at
     }
 
+    /// Where the values of the weights whose first leaf is `leaf` are kept, storing `values`
+    /// the first time a layer asks (a layer over constants never needs its weights kept: its
+    /// rule passes nothing back to its inputs).
+    pub(crate) fn keep_weights(&mut self, leaf: u32, values: &[f64]) -> u32 {
+        if let Some(&(_, at)) = self.kept_weights.iter().find(|(l, _)| *l == leaf) {
+            return at;
+        }
+        let at = self.keep(values);
+        self.kept_weights.push((leaf, at));
+        at
+    }
+
     /// Makes a dense layer the rule of the run just begun: `x` are its input values, `nodes`
     /// their nodes (`None` for constants), `derivatives` each output's `act'(z_j)`.
     pub(crate) fn affine(
@@ -187,13 +202,16 @@ impl Fused {
         let width = inputs + 1;
         let data = &self.data[layer.data_at as usize..];
         let (x, d) = (&data[..inputs], &data[inputs..inputs + outputs]);
-        let weights = &self.data[layer.weights_at as usize..][..outputs * width];
+        // Only a layer over recorded inputs has its weights kept (it needs them for them).
+        let weights = match layer.input_nodes {
+            AffineInputs::Constants => &[][..],
+            _ => &self.data[layer.weights_at as usize..][..outputs * width],
+        };
         for j in (0..outputs).rev() {
             let gj = g[run.first as usize + j] * d[j];
             if gj == 0.0 {
                 continue;
             }
-            let row = &weights[j * width..(j + 1) * width];
             let p = layer.weights as usize + j * width;
             for (gw, xk) in g[p..p + inputs].iter_mut().zip(x) {
                 *gw += gj * xk;
@@ -202,12 +220,14 @@ impl Fused {
             match layer.input_nodes {
                 AffineInputs::Constants => {}
                 AffineInputs::Range(first) => {
+                    let row = &weights[j * width..(j + 1) * width];
                     let first = first as usize;
                     for (gx, w) in g[first..first + inputs].iter_mut().zip(row) {
                         *gx += gj * w;
                     }
                 }
                 AffineInputs::Listed(at) => {
+                    let row = &weights[j * width..(j + 1) * width];
                     let nodes = &self.listed[at as usize..][..inputs];
                     for (&node, w) in nodes.iter().zip(row) {
                         g[node as usize] += gj * w;
@@ -225,6 +245,7 @@ impl Fused {
         self.leaves_end = 0;
         self.data.clear();
         self.listed.clear();
+        self.kept_weights.clear();
     }
 
     /// Bytes allocated.
@@ -234,6 +255,7 @@ impl Fused {
             + self.edge_partials.capacity() * 8
             + self.data.capacity() * 8
             + self.listed.capacity() * 4
+            + self.kept_weights.capacity() * 8
     }
 
     pub(crate) fn reserve_edges(&mut self, edges: usize) {

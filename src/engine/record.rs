@@ -131,11 +131,12 @@ impl Records {
         first
     }
 
-    /// Appends leaves whose values are also stored for the fused rules that read them (a
-    /// layer's weights); returns the first leaf and where the values are.
-    pub(crate) fn kept_leaves(&mut self, values: &[f64]) -> (u32, u32) {
+    /// Appends leaves whose values from `kept` on are also stored for the fused rules that
+    /// read them (the weights of layers over recorded inputs); returns the first leaf and
+    /// where the stored values are.
+    pub(crate) fn kept_leaves(&mut self, values: &[f64], kept: usize) -> (u32, u32) {
         let first = self.leaves(Op::Leaf, values);
-        (first, self.fused.keep(values))
+        (first, self.fused.keep(&values[kept..]))
     }
 
     /// Appends a dense layer's outputs `a` as one fused run (see [`Fused::affine`]).

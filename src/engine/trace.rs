@@ -333,7 +333,9 @@ impl Fused {
                 let width = inputs + 1;
                 let data = &self.data[layer.data_at as usize..];
                 let (x, d) = (&data[..inputs], data[inputs + j]);
-                let row = &self.data[layer.weights_at as usize + j * width..][..width];
+                // A layer over constants has no weights kept (and passes nothing to them).
+                let at = layer.weights_at as usize + j * width;
+                let row = self.data.get(at..at + width).unwrap_or(&[]);
                 let p = layer.weights as usize + j * width;
                 let mut edges = vec![(p + inputs, d)];
                 edges.extend(x.iter().enumerate().map(|(k, xk)| (p + k, d * xk)));

@@ -30,7 +30,11 @@ pub struct Bound<'t, 'm> {
 
 impl<'t, 'm> Bound<'t, 'm> {
     pub(crate) fn new(tape: &'t Tape, shapes: &'m [Shape], params: &'m [f64]) -> Self {
-        let (first, values_at) = tape.with_records(|r| r.kept_leaves(params));
+        // Layers after the first always take recorded inputs, so their rules read their
+        // weights: those are stored now. The first layer's are stored only if a forward pass
+        // gives it recorded inputs (`record_stack`).
+        let later = shapes[0].parameter_count();
+        let (first, values_at) = tape.with_records(|r| r.kept_leaves(params, later));
         Bound {
             tape,
             shapes,

@@ -90,7 +90,7 @@ pub(crate) fn predict_stack(
 }
 
 /// Where a bound model's parameters are: the leaf of the first, and where the engine keeps
-/// their values for the layers' rules.
+/// the values of the layers after the first for their rules.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Leaves {
     pub(crate) first: u32,
@@ -127,11 +127,17 @@ pub(crate) fn record_stack(
             next.values.push(v);
             s.d.push(d);
         }
+        let weights = leaves.first + offset as u32;
+        let weights_at = match (l, nodes) {
+            (0, None) => 0, // not read: no gradient flows to constants
+            (0, Some(_)) => r.fused.keep_weights(weights, layer),
+            _ => leaves.values_at + (offset - shapes[0].parameter_count()) as u32,
+        };
         let affine = Affine {
             inputs: 0,
             input_nodes: AffineInputs::Constants,
-            weights: leaves.first + offset as u32,
-            weights_at: leaves.values_at + offset as u32,
+            weights,
+            weights_at,
             data_at: 0,
             activation: op,
         };

@@ -312,6 +312,13 @@ impl Mlp {
         &mut self.params
     }
 
+    /// Exchanges the parameter vector with `other` (same length), in O(1): the trainer's
+    /// double buffer.
+    pub(crate) fn swap_parameters(&mut self, other: &mut Vec<f64>) {
+        debug_assert_eq!(other.len(), self.params.len());
+        std::mem::swap(&mut self.params, other);
+    }
+
     /// Replaces all parameters.
     ///
     /// # Errors

@@ -39,6 +39,49 @@ pub trait Optimizer {
     /// for this step, and [`Error::NonFiniteParameter`] if a parameter (or the optimizer's state for
     /// it) would become NaN or infinite.
     fn step(&mut self, params: &mut [f64], grads: &[f64]) -> Result<()>;
+
+    /// The same update as [`Optimizer::step`], written into `out` instead of in place:
+    /// `params` are read, never changed, so they stay the last good parameters whatever
+    /// happens. [`Trainer`](crate::Trainer) uses it to keep the parameters from before each
+    /// update without copying them: it swaps the two buffers.
+    ///
+    /// The default checks that every gradient is finite, copies `params` into `out` and calls
+    /// [`Optimizer::step`] on `out`. [`Sgd`] and [`Adam`] override it with one pass that
+    /// computes, checks and writes each new value.
+    ///
+    /// # Errors
+    ///
+    /// As [`Optimizer::step`], and [`Error::NonFiniteParameter`] naming the first gradient that
+    /// is NaN or infinite. On an error the optimizer's state is unchanged and `out` holds
+    /// unspecified values.
+    ///
+    /// # Panics
+    ///
+    /// If `out` and `params` differ in length.
+    ///
+    /// ```
+    /// use tapegrad::{Optimizer, Sgd};
+    /// let (old, mut new) = ([1.0, 2.0], [0.0; 2]);
+    /// Sgd::new(0.5)?.step_into(&old, &[2.0, -2.0], &mut new)?;
+    /// assert_eq!((old, new), ([1.0, 2.0], [0.0, 3.0]));
+    /// # Ok::<(), tapegrad::Error>(())
+    /// ```
+    fn step_into(&mut self, params: &[f64], grads: &[f64], out: &mut [f64]) -> Result<()> {
+        if let Some(parameter) = first_non_finite(grads) {
+            return Err(Error::NonFiniteParameter { parameter });
+        }
+        out.copy_from_slice(params);
+        self.step(out, grads)
+    }
+}
+
+/// The index of the first NaN or infinite value: a branch-free pass first (it vectorizes, an
+/// early-exit search does not), the position only when there is one.
+pub(crate) fn first_non_finite(values: &[f64]) -> Option<usize> {
+    let any_bad = values.iter().fold(false, |bad, v| bad | !v.is_finite());
+    any_bad
+        .then(|| values.iter().position(|v| !v.is_finite()))
+        .flatten()
 }
 
 /// A learning rate as a function of the step number `t` (0 for the first step).
@@ -395,6 +438,55 @@ impl Optimizer for Sgd {
         self.t += 1;
         Ok(())
     }
+
+    fn step_into(&mut self, params: &[f64], grads: &[f64], out: &mut [f64]) -> Result<()> {
+        check_lengths(params, grads)?;
+        check_out(params, out);
+        if self.momentum != 0.0 {
+            // The velocity may change only if every value is good, which `step` checks first.
+            out.copy_from_slice(params);
+            return self.step(out, grads).map_err(|e| gradient_first(e, grads));
+        }
+        let lr = rate_at(&self.schedule, self.t)?;
+        // p' = p - lr g, checked as it is written: one branch-free pass (it vectorizes). A
+        // finite p' means a finite g too, as lr >= 0 (lr g is inf or NaN for an infinite g).
+        let mut bad = false;
+        for ((o, p), g) in out.iter_mut().zip(params).zip(grads) {
+            *o = p - lr * g;
+            bad |= !o.is_finite();
+        }
+        if bad {
+            let parameter = first_non_finite(grads)
+                .or_else(|| first_non_finite(out))
+                .unwrap_or(0);
+            return Err(Error::NonFiniteParameter { parameter });
+        }
+        self.t += 1;
+        Ok(())
+    }
+}
+
+/// Panics unless `out` has one value per parameter (a programmer error of `step_into`).
+#[track_caller]
+fn check_out(params: &[f64], out: &[f64]) {
+    assert_eq!(
+        out.len(),
+        params.len(),
+        "tapegrad: step_into writes {} parameters into a buffer of {}",
+        params.len(),
+        out.len()
+    );
+}
+
+/// A refused step names the first non-finite gradient if there is one (as the default
+/// `step_into` does), else the parameter the update found.
+fn gradient_first(e: Error, grads: &[f64]) -> Error {
+    match (e, first_non_finite(grads)) {
+        (Error::NonFiniteParameter { .. }, Some(parameter)) => {
+            Error::NonFiniteParameter { parameter }
+        }
+        (e, _) => e,
+    }
 }
 
 /// Adam (Kingma and Ba, 2015) with bias correction: per-parameter step sizes from running
@@ -556,5 +648,13 @@ impl Optimizer for Adam {
         }
         self.t += 1;
         Ok(())
+    }
+
+    fn step_into(&mut self, params: &[f64], grads: &[f64], out: &mut [f64]) -> Result<()> {
+        check_lengths(params, grads)?;
+        check_out(params, out);
+        // The moments may change only if every value is good, which `step` checks first.
+        out.copy_from_slice(params);
+        self.step(out, grads).map_err(|e| gradient_first(e, grads))
     }
 }

@@ -498,8 +498,10 @@ pub struct Trainer {
     buffers: BatchBuffers,
     /// Sample order of the current epoch.
     order: Vec<usize>,
-    /// The parameters of the last step whose loss was finite, and whether they are set.
-    last_good: Vec<f64>,
+    /// The optimizer writes each step's new parameters here from the model's, then the two
+    /// vectors are swapped: so after a step this holds the parameters from before it, those of
+    /// the last step whose loss was finite (if `has_last_good`), without a copy.
+    spare: Vec<f64>,
     has_last_good: bool,
     /// Correct and counted answers of the current epoch (classification losses).
     correct: usize,
@@ -535,7 +537,7 @@ impl Trainer {
             grads: Gradients::new(),
             buffers: BatchBuffers::default(),
             order: Vec::new(),
-            last_good: Vec::new(),
+            spare: Vec::new(),
             has_last_good: false,
             correct: 0,
             counted: 0,
@@ -702,7 +704,7 @@ impl Trainer {
                     }
                     Err(e) => {
                         if matches!(e, Error::NonFiniteLoss { .. }) && self.has_last_good {
-                            model.parameters_mut().copy_from_slice(&self.last_good);
+                            model.swap_parameters(&mut self.spare);
                         }
                         self.order = order;
                         return Err(e);
@@ -819,20 +821,15 @@ impl Trainer {
         )?;
         crate::engine::Value::new(tape, output, loss).backward_into(&mut self.grads);
         let grads = bound.gradients(&self.grads);
-        // This step's loss is finite: remember its parameters before they change.
-        self.last_good.clear();
-        self.last_good.extend_from_slice(model.parameters());
-        self.has_last_good = true;
-        // A branch-free pass first (it vectorizes, an early-exit search does not), the position
-        // only on the rare failing step.
-        let any_bad = grads.iter().fold(false, |bad, g| bad | !g.is_finite());
-        let grads_ok = any_bad
-            .then(|| grads.iter().position(|g| !g.is_finite()))
-            .flatten();
-        let result = match grads_ok {
-            Some(parameter) => Err(Error::NonFiniteParameter { parameter }),
-            None => optimizer.step(model.parameters_mut(), grads),
-        };
+        // The new parameters go into the spare buffer (sized once), checked there (the
+        // optimizer refuses a non-finite gradient or value); only a good step swaps them in.
+        // The old ones stay in the spare buffer as this finite-loss step's.
+        let count = grads.len();
+        if self.spare.len() != count {
+            self.spare.clear();
+            self.spare.resize(count, 0.0);
+        }
+        let result = optimizer.step_into(model.parameters(), grads, &mut self.spare);
         result.map_err(|e| match e {
             Error::NonFiniteParameter { parameter } => Error::NonFiniteUpdate {
                 epoch,
@@ -841,6 +838,8 @@ impl Trainer {
             },
             other => other,
         })?;
+        model.swap_parameters(&mut self.spare);
+        self.has_last_good = true;
         Ok(loss)
     }
 }
