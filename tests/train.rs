@@ -483,3 +483,94 @@ fn an_optimizer_with_step_only_trains_as_the_crate_sgd_does() {
     train(&mut theirs, &mut PlainSgd(0.1), &data, config, |_| {}).unwrap();
     assert_eq!(ours, theirs);
 }
+
+/// The mean over `samples` of the per-sample gradients of the MSE, each recorded on its own
+/// (one sample through each fused layer), and the mean of their absolute values.
+fn per_sample_mean(
+    model: &Mlp,
+    data: &Dataset,
+    samples: std::ops::Range<usize>,
+) -> (Vec<f64>, Vec<f64>) {
+    let n = samples.len() as f64;
+    let mut mean = vec![0.0; model.parameter_count()];
+    let mut size = vec![0.0; model.parameter_count()];
+    for i in samples {
+        let tape = Tape::new();
+        let bound = model.bind(&tape);
+        let loss = mse(&bound.forward(data.input(i)).unwrap(), data.target(i)).unwrap();
+        let grads = loss.backward();
+        for ((m, a), g) in mean.iter_mut().zip(&mut size).zip(bound.gradients(&grads)) {
+            *m += g / n;
+            *a += g.abs() / n;
+        }
+    }
+    (mean, size)
+}
+
+#[test]
+fn a_batch_through_matrix_kernels_gives_the_mean_of_per_sample_gradients() {
+    // A batch goes through each layer as one node (matrix products, blocked by 2 rows and 8
+    // samples or inputs); odd sizes reach every remainder. The batch sums in another order than
+    // the samples one by one, so the two agree to rounding: 1e-12 relative to the mean absolute
+    // per-sample gradient (plain relative error means nothing where the terms cancel).
+    let sizes = [9, 5, 3];
+    let count = sizes.windows(2).map(|w| (w[0] + 1) * w[1]).sum::<usize>();
+    let wave = |k: usize, f: f64| ((k as f64 + 1.0) * f).sin();
+    let params: Vec<f64> = (0..count).map(|k| wave(k, 0.7)).collect();
+    for (hidden, batch) in [
+        (Activation::Tanh, 11),
+        (Activation::Relu, 19),
+        (Activation::Sigmoid, 2),
+    ] {
+        let model = Mlp::from_parameters(&sizes, hidden, Activation::Identity, &params).unwrap();
+        let inputs: Vec<Vec<f64>> = (0..batch)
+            .map(|i| (0..9).map(|k| wave(9 * i + k, 1.3)).collect())
+            .collect();
+        let targets: Vec<Vec<f64>> = (0..batch)
+            .map(|i| (0..3).map(|k| wave(3 * i + k, 0.4)).collect())
+            .collect();
+        let data = Dataset::new(&inputs, &targets).unwrap();
+        let (mean, size) = per_sample_mean(&model, &data, 0..batch);
+        let mut batched = model.clone();
+        let mut trainer = Trainer::new(TrainConfig::default().batch_size(batch)).unwrap();
+        trainer
+            .fit(&mut batched, &mut Sgd::new(1.0).unwrap(), &data, |_| {})
+            .unwrap();
+        for k in 0..count {
+            let step = model.parameters()[k] - batched.parameters()[k];
+            let error = (step - mean[k]).abs();
+            assert!(
+                error <= 1e-12 * size[k] + 1e-300,
+                "{hidden:?} parameter {k}: {step} vs {}",
+                mean[k]
+            );
+        }
+    }
+}
+
+#[test]
+fn a_batch_with_an_infinite_hidden_value_passes_back_no_nan() {
+    // Sample 0: z = 1e300 * 1e300 = inf, relu(inf) = inf, tanh(inf) = 1 with derivative 0: no
+    // gradient reaches that path, and 0 * inf must not make a NaN (the single-sample rule
+    // skips zero gradients; the batch rule must too).
+    let model = Mlp::from_parameters(
+        &[1, 1, 1],
+        Activation::Relu,
+        Activation::Tanh,
+        &[1e300, 0.0, 0.5, 0.1],
+    )
+    .unwrap();
+    let data = Dataset::new(&[[1e300], [0.5]], &[[0.0], [0.2]]).unwrap();
+    let (mean, _) = per_sample_mean(&model, &data, 0..2);
+    assert!(mean.iter().all(|g| g.is_finite()), "{mean:?}");
+    let mut batched = model.clone();
+    let mut trainer = Trainer::new(TrainConfig::default().batch_size(2)).unwrap();
+    let loss = trainer
+        .step(&mut batched, &mut Sgd::new(1.0).unwrap(), &data, 0..2)
+        .unwrap();
+    assert!(loss.is_finite());
+    for (k, m) in mean.iter().enumerate() {
+        let step = model.parameters()[k] - batched.parameters()[k];
+        assert_eq!(step, *m, "parameter {k}");
+    }
+}

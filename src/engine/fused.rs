@@ -41,6 +41,15 @@ pub(crate) struct Affine {
     pub(crate) weights_at: u32,
     /// Where the input values, then each output's `act'(z_j)`, are in `Fused::data`.
     pub(crate) data_at: u32,
+    /// Samples: 1 for one input. A batch of `B` samples has its nodes and derivatives
+    /// feature by feature (node `first + j * B + i` is output j of sample i; recorded inputs,
+    /// a `Range`, likewise `k * B + i`) and its input values sample by sample (`i * inputs + k`),
+    /// the layouts the kernels read contiguously.
+    pub(crate) batch: u32,
+    /// For a batch: whether its inputs and weights were all finite when it was recorded, so
+    /// that a zero `G` entry times them is 0 (else the rule skips zeros one by one, as the
+    /// single-sample rule does, so that `0 * inf` does not make a NaN).
+    pub(crate) finite: bool,
     /// The activation applied to `z`, for inspection.
     pub(crate) activation: Option<Op>,
 }
@@ -174,6 +183,31 @@ impl Fused {
         self.set_rule(Rule::Affine(layer));
     }
 
+    /// Makes a dense layer over a batch the rule of the run just begun (layouts in
+    /// [`Affine::batch`]): `xt` are its inputs feature by feature (stored transposed, sample
+    /// by sample), `first_input` the node of input 0 of sample 0 if they are recorded,
+    /// `derivatives` each output's `act'(z)`.
+    pub(crate) fn affine_batch(
+        &mut self,
+        mut layer: Affine,
+        first_input: Option<u32>,
+        xt: &[f64],
+        derivatives: &[f64],
+    ) {
+        let b = layer.batch as usize;
+        let n = xt.len() / b;
+        layer.input_nodes = first_input.map_or(AffineInputs::Constants, AffineInputs::Range);
+        layer.inputs = n as u32;
+        layer.finite &= all_finite(xt);
+        layer.data_at = self.data.len() as u32;
+        self.data.reserve(xt.len() + derivatives.len());
+        for i in 0..b {
+            self.data.extend(xt[i..].iter().step_by(b));
+        }
+        self.data.extend_from_slice(derivatives);
+        self.set_rule(Rule::Affine(layer));
+    }
+
     /// Runs `run`'s rule; `g` holds node `i`'s gradient at `g[i]`.
     pub(crate) fn backward(&self, run: &Run, g: &mut [f64]) {
         match run.rule {
@@ -198,6 +232,9 @@ impl Fused {
     /// The dense rule (module docs), rows from the last to the first as an unfused sweep
     /// would visit them.
     fn affine_backward(&self, run: &Run, layer: &Affine, g: &mut [f64]) {
+        if layer.batch > 1 {
+            return self.affine_batch_backward(run, layer, g);
+        }
         let (inputs, outputs) = (layer.inputs as usize, run.count as usize);
         let width = inputs + 1;
         let data = &self.data[layer.data_at as usize..];
@@ -231,6 +268,75 @@ impl Fused {
                     let nodes = &self.listed[at as usize..][..inputs];
                     for (&node, w) in nodes.iter().zip(row) {
                         g[node as usize] += gj * w;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The dense rule over a batch (layouts in [`Affine::batch`]), with
+    /// `G = grad[a] * act'(z)` (outputs by samples): `grad[b] += G 1`, `grad[W] += G X`,
+    /// `grad[X] += W^T G`, as blocked matrix products. Each sum runs over the samples (or the
+    /// rows) in a fixed order, so a batch gives the same bits every time, though not the bits
+    /// of its samples swept one by one.
+    fn affine_batch_backward(&self, run: &Run, layer: &Affine, g: &mut [f64]) {
+        let (n, b) = (layer.inputs as usize, layer.batch as usize);
+        let outputs = run.count as usize / b;
+        let width = n + 1;
+        let data = &self.data[layer.data_at as usize..];
+        let (x, d) = (&data[..n * b], &data[n * b..(n + outputs) * b]);
+        thread_local! {
+            static G: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        G.with(|cell| {
+            let gt = &mut cell.borrow_mut();
+            gt.clear();
+            let first = run.first as usize;
+            gt.extend(
+                g[first..first + outputs * b]
+                    .iter()
+                    .zip(d)
+                    .map(|(ga, d)| ga * d),
+            );
+            if !layer.finite {
+                return self.affine_batch_backward_skipping_zeros(layer, gt, x, g);
+            }
+            let p = layer.weights as usize;
+            outer_products(gt, x, n, b, &mut g[p..p + outputs * width]);
+            if let AffineInputs::Range(first_input) = layer.input_nodes {
+                let weights = &self.data[layer.weights_at as usize..][..outputs * width];
+                let gx = &mut g[first_input as usize..][..n * b];
+                weights_transposed_times(weights, n, gt, b, gx);
+            }
+        });
+    }
+
+    /// [`Fused::affine_batch_backward`] for a batch with a non-finite input or weight: sample
+    /// by sample from the last, each as the single-sample rule, skipping zero entries of `G`.
+    fn affine_batch_backward_skipping_zeros(
+        &self,
+        layer: &Affine,
+        gt: &[f64],
+        x: &[f64],
+        g: &mut [f64],
+    ) {
+        let (n, b) = (layer.inputs as usize, layer.batch as usize);
+        let (width, outputs) = (n + 1, gt.len() / b);
+        for i in (0..b).rev() {
+            for j in (0..outputs).rev() {
+                let gij = gt[j * b + i];
+                if gij == 0.0 {
+                    continue;
+                }
+                let p = layer.weights as usize + j * width;
+                for (gw, xk) in g[p..p + n].iter_mut().zip(&x[i * n..(i + 1) * n]) {
+                    *gw += gij * xk;
+                }
+                g[p + n] += gij;
+                if let AffineInputs::Range(first) = layer.input_nodes {
+                    let w = &self.data[layer.weights_at as usize + j * width..][..n];
+                    for (k, wk) in w.iter().enumerate() {
+                        g[first as usize + k * b + i] += gij * wk;
                     }
                 }
             }
@@ -304,4 +410,164 @@ pub(crate) fn affine_forward(weights: &[f64], x: &[f64], outputs: usize, z: &mut
         }
         zj
     }));
+}
+
+/// Whether every value is finite (a branch-free pass: it vectorizes).
+pub(crate) fn all_finite(values: &[f64]) -> bool {
+    !values.iter().fold(false, |bad, v| bad | !v.is_finite())
+}
+
+/// `gw[j][k] += sum_i gt[j][i] x[i][k]` and `gw[j][n] += sum_i gt[j][i]` for the rows `gw[j]`
+/// (`n` weights then a bias) of `gw`: `gt` is outputs by samples, `x` samples by inputs. Two
+/// rows and eight inputs at a time in registers, each summed over the samples in order.
+fn outer_products(gt: &[f64], x: &[f64], n: usize, b: usize, gw: &mut [f64]) {
+    let width = n + 1;
+    let mut rows = gw.chunks_exact_mut(2 * width);
+    let mut grows = gt.chunks_exact(2 * b);
+    for (pair, gj) in (&mut rows).zip(&mut grows) {
+        let (w0, w1) = pair.split_at_mut(width);
+        let (g0, g1) = gj.split_at(b);
+        let mut k0 = 0;
+        while k0 + 8 <= n {
+            let (mut a0, mut a1) = ([0.0; 8], [0.0; 8]);
+            a0.copy_from_slice(&w0[k0..k0 + 8]);
+            a1.copy_from_slice(&w1[k0..k0 + 8]);
+            for i in 0..b {
+                let (s0, s1) = (g0[i], g1[i]);
+                let xi = &x[i * n + k0..i * n + k0 + 8];
+                for l in 0..8 {
+                    a0[l] += s0 * xi[l];
+                    a1[l] += s1 * xi[l];
+                }
+            }
+            w0[k0..k0 + 8].copy_from_slice(&a0);
+            w1[k0..k0 + 8].copy_from_slice(&a1);
+            k0 += 8;
+        }
+        for k in k0..n {
+            let (mut a0, mut a1) = (w0[k], w1[k]);
+            for i in 0..b {
+                let xik = x[i * n + k];
+                a0 += g0[i] * xik;
+                a1 += g1[i] * xik;
+            }
+            (w0[k], w1[k]) = (a0, a1);
+        }
+        w0[n] += g0.iter().fold(0.0, |s, v| s + v);
+        w1[n] += g1.iter().fold(0.0, |s, v| s + v);
+    }
+    for (row, gj) in rows
+        .into_remainder()
+        .chunks_exact_mut(width)
+        .zip(grows.remainder().chunks_exact(b))
+    {
+        for (k, w) in row[..n].iter_mut().enumerate() {
+            *w = (0..b).fold(*w, |s, i| s + gj[i] * x[i * n + k]);
+        }
+        row[n] += gj.iter().fold(0.0, |s, v| s + v);
+    }
+}
+
+/// `gx[k * b + i] += sum_j w_jk gt[j * b + i]` for the rows `w_j` of `weights` (each `n`
+/// weights then a bias), summed over j from the last row to the first as the single-sample
+/// rule does; two inputs and eight samples at a time in registers.
+fn weights_transposed_times(weights: &[f64], n: usize, gt: &[f64], b: usize, gx: &mut [f64]) {
+    let width = n + 1;
+    let outputs = gt.len() / b;
+    let mut pairs = gx.chunks_exact_mut(2 * b);
+    let mut k = 0;
+    for pair in &mut pairs {
+        let (gx0, gx1) = pair.split_at_mut(b);
+        let mut i0 = 0;
+        while i0 + 8 <= b {
+            let (mut a0, mut a1) = ([0.0; 8], [0.0; 8]);
+            a0.copy_from_slice(&gx0[i0..i0 + 8]);
+            a1.copy_from_slice(&gx1[i0..i0 + 8]);
+            for j in (0..outputs).rev() {
+                let (w0, w1) = (weights[j * width + k], weights[j * width + k + 1]);
+                let gj = &gt[j * b + i0..j * b + i0 + 8];
+                for l in 0..8 {
+                    a0[l] += w0 * gj[l];
+                    a1[l] += w1 * gj[l];
+                }
+            }
+            gx0[i0..i0 + 8].copy_from_slice(&a0);
+            gx1[i0..i0 + 8].copy_from_slice(&a1);
+            i0 += 8;
+        }
+        for i in i0..b {
+            for j in (0..outputs).rev() {
+                let gji = gt[j * b + i];
+                gx0[i] += weights[j * width + k] * gji;
+                gx1[i] += weights[j * width + k + 1] * gji;
+            }
+        }
+        k += 2;
+    }
+    for (l, v) in pairs.into_remainder().iter_mut().enumerate() {
+        for j in (0..outputs).rev() {
+            *v += weights[j * width + k] * gt[j * b + l];
+        }
+    }
+}
+
+/// A dense layer's pre-activations for a batch of `b` samples stored feature by feature
+/// (`xt[k * b + i]` is input k of sample i) into `zt` (`zt[j * b + i]`), each
+/// `z = ((b_j + w_j0 x0) + w_j1 x1) + ...` summed left to right from the bias: the order of
+/// [`affine_forward`], so a sample's outputs have the same bits in a batch or alone. Two rows
+/// and eight samples at a time, in registers.
+pub(crate) fn affine_forward_batch(
+    weights: &[f64],
+    xt: &[f64],
+    b: usize,
+    outputs: usize,
+    zt: &mut Vec<f64>,
+) {
+    let n = xt.len() / b;
+    let width = n + 1;
+    zt.clear();
+    zt.resize(outputs * b, 0.0);
+    let rows = &weights[..outputs * width];
+    let mut pairs = rows.chunks_exact(2 * width);
+    let mut zpairs = zt.chunks_exact_mut(2 * b);
+    for (pair, z) in (&mut pairs).zip(&mut zpairs) {
+        let (r0, r1) = pair.split_at(width);
+        let (z0, z1) = z.split_at_mut(b);
+        let mut i0 = 0;
+        while i0 + 8 <= b {
+            let (mut a0, mut a1) = ([r0[n]; 8], [r1[n]; 8]);
+            for k in 0..n {
+                let (w0, w1) = (r0[k], r1[k]);
+                let x = &xt[k * b + i0..k * b + i0 + 8];
+                for l in 0..8 {
+                    a0[l] += w0 * x[l];
+                    a1[l] += w1 * x[l];
+                }
+            }
+            z0[i0..i0 + 8].copy_from_slice(&a0);
+            z1[i0..i0 + 8].copy_from_slice(&a1);
+            i0 += 8;
+        }
+        for i in i0..b {
+            let (mut a0, mut a1) = (r0[n], r1[n]);
+            for k in 0..n {
+                let x = xt[k * b + i];
+                a0 += r0[k] * x;
+                a1 += r1[k] * x;
+            }
+            (z0[i], z1[i]) = (a0, a1);
+        }
+    }
+    for (row, z) in pairs
+        .remainder()
+        .chunks_exact(width)
+        .zip(zpairs.into_remainder().chunks_exact_mut(b))
+    {
+        z.fill(row[n]);
+        for (k, &w) in row[..n].iter().enumerate() {
+            for (zi, x) in z.iter_mut().zip(&xt[k * b..(k + 1) * b]) {
+                *zi += w * x;
+            }
+        }
+    }
 }

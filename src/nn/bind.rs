@@ -1,4 +1,6 @@
-use super::dense::{check_input, record_stack, Leaves, Scratch, Shape};
+use super::dense::{
+    check_input, record_stack, record_stack_batch, BatchScratch, Leaves, Scratch, Shape,
+};
 use crate::engine::ops::Operand;
 use crate::engine::{Gradients, Tape, Value};
 use crate::error::Result;
@@ -176,6 +178,19 @@ impl<'t, 'm> Bound<'t, 'm> {
     pub(crate) fn record(&self, nodes: Option<&[u32]>, x: &[f64], s: &mut Scratch) -> Result<()> {
         self.tape
             .with_records(|r| record_stack(r, self.shapes, self.params, self.leaves, nodes, x, s))
+    }
+
+    /// Allocation-free forward pass of a batch of plain inputs (sizes and values already
+    /// checked) for the training loop: each layer one node over the batch.
+    pub(crate) fn record_batch<'x>(
+        &self,
+        rows: impl Iterator<Item = &'x [f64]>,
+        batch: usize,
+        s: &mut BatchScratch,
+    ) {
+        self.tape.with_records(|r| {
+            record_stack_batch(r, self.shapes, self.params, self.leaves, rows, batch, s)
+        });
     }
 
     fn wrap(&self, s: &Scratch) -> Vec<Value<'t>> {

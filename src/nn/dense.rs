@@ -2,8 +2,11 @@
 //! one fused node (the engine's affine rule) over the bound parameters.
 
 use super::Activation;
-use crate::engine::fused::{affine_forward, Affine, AffineInputs};
+use crate::engine::fused::{
+    affine_forward, affine_forward_batch, all_finite, Affine, AffineInputs,
+};
 use crate::engine::record::Records;
+use crate::engine::Op;
 use crate::error::{Error, Result};
 
 /// The shape of one dense layer.
@@ -139,6 +142,8 @@ pub(crate) fn record_stack(
             weights,
             weights_at,
             data_at: 0,
+            batch: 1,
+            finite: true,
             activation: op,
         };
         let first = r.dense(affine, nodes, values, &next.values, &s.d);
@@ -147,6 +152,106 @@ pub(crate) fn record_stack(
         offset += layer.len();
     }
     Ok(())
+}
+
+/// Reusable buffers for recording a batch; values are stored feature by feature (value k of
+/// sample i at `k * batch + i`), the layout of a batched dense node.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct BatchScratch {
+    /// A layer's inputs and outputs, alternating; `cur` holds the last layer's outputs.
+    values: [Vec<f64>; 2],
+    cur: usize,
+    z: Vec<f64>,
+    d: Vec<f64>,
+    /// The last layer's first output node, its outputs and the batch size.
+    first: u32,
+    outputs: usize,
+    batch: usize,
+    /// One sample's outputs, gathered by [`BatchScratch::sample`].
+    nodes: Vec<u32>,
+    outputs_of_sample: Vec<f64>,
+}
+
+impl BatchScratch {
+    /// Sample `i`'s output nodes and values from the last [`record_stack_batch`].
+    pub(crate) fn sample(&mut self, i: usize) -> (&[u32], &[f64]) {
+        let (b, values) = (self.batch, &self.values[self.cur]);
+        self.nodes.clear();
+        self.outputs_of_sample.clear();
+        for j in 0..self.outputs {
+            self.nodes.push(self.first + (j * b + i) as u32);
+            self.outputs_of_sample.push(values[j * b + i]);
+        }
+        (&self.nodes, &self.outputs_of_sample)
+    }
+}
+
+/// Recorded forward pass of a batch of constant inputs (`rows`, one per sample, sizes
+/// checked by the caller), each layer one fused node over the whole batch: its
+/// pre-activations a matrix product, summed in the order of [`record_stack`], so each
+/// sample's outputs have the same bits as there. See [`BatchScratch::sample`] for the
+/// outputs.
+pub(crate) fn record_stack_batch<'x>(
+    r: &mut Records,
+    shapes: &[Shape],
+    params: &[f64],
+    leaves: Leaves,
+    rows: impl Iterator<Item = &'x [f64]>,
+    batch: usize,
+    s: &mut BatchScratch,
+) {
+    let n = shapes[0].inputs;
+    let xt = &mut s.values[0];
+    xt.clear();
+    xt.resize(n * batch, 0.0);
+    for (i, row) in rows.enumerate() {
+        for (k, &x) in row.iter().enumerate() {
+            xt[k * batch + i] = x;
+        }
+    }
+    s.cur = 0;
+    s.batch = batch;
+    let mut first_input = None;
+    let mut offset = 0;
+    let later = shapes[0].parameter_count();
+    for (l, shape) in shapes.iter().enumerate() {
+        let [a, b] = &mut s.values;
+        let (x, next) = if s.cur == 0 { (a, b) } else { (b, a) };
+        let layer = &params[offset..offset + shape.parameter_count()];
+        affine_forward_batch(layer, x, batch, shape.outputs, &mut s.z);
+        next.clear();
+        s.d.clear();
+        let op = shape.activation.rule(0.0).map(|(op, _)| op);
+        for &z in &s.z {
+            let (v, d) = shape.activation.rule(z).map_or((z, 1.0), |(_, rule)| rule);
+            next.push(v);
+            s.d.push(d);
+        }
+        let affine = Affine {
+            inputs: 0,
+            input_nodes: AffineInputs::Constants,
+            weights: leaves.first + offset as u32,
+            // The first layer's inputs are constants: its rule reads no weights.
+            weights_at: if l == 0 {
+                0
+            } else {
+                leaves.values_at + (offset - later) as u32
+            },
+            data_at: 0,
+            batch: batch as u32,
+            finite: l == 0 || all_finite(layer),
+            activation: op,
+        };
+        let (d, x) = (&s.d, &*x);
+        let first = r.fused_run(Op::Dense, next, |f, _| {
+            f.affine_batch(affine, first_input, x, d)
+        });
+        first_input = Some(first);
+        s.first = first;
+        s.outputs = shape.outputs;
+        s.cur = 1 - s.cur;
+        offset += layer.len();
+    }
 }
 
 /// Checks an input: the model's input size, every value finite.

@@ -4,7 +4,7 @@
 use crate::engine::Op;
 use crate::error::{Error, Result};
 use crate::nn::loss::Loss;
-use crate::nn::{Bound, Mlp, Scratch};
+use crate::nn::{BatchScratch, Bound, Mlp, Scratch};
 use crate::train::Dataset;
 use std::ops::Range;
 
@@ -28,6 +28,7 @@ pub(crate) fn check_samples(
 #[derive(Debug, Default)]
 pub(crate) struct BatchBuffers {
     pub(crate) scratch: Scratch,
+    batch: BatchScratch,
     /// The loss node of each sample recorded so far.
     losses: Vec<u32>,
 }
@@ -35,7 +36,8 @@ pub(crate) struct BatchBuffers {
 /// Records, on `bound`'s tape, each sample's loss and then one node for
 /// `scale * (l_0 + l_1 + ...)` (summed left to right; a single sample's loss with scale 1 is
 /// used as is), and returns that node and its value. `on_sample(outputs, targets)` sees each
-/// sample's outputs.
+/// sample's outputs. Several samples go through the model as one batch (one node per layer,
+/// matrix products), one sample as one vector.
 ///
 /// # Errors
 ///
@@ -46,7 +48,7 @@ pub(crate) struct BatchBuffers {
 pub(crate) fn record_loss(
     bound: &Bound<'_, '_>,
     data: &Dataset,
-    samples: impl Iterator<Item = usize>,
+    samples: impl Iterator<Item = usize> + Clone,
     loss: Loss,
     scale: f64,
     epoch: usize,
@@ -57,12 +59,21 @@ pub(crate) fn record_loss(
     buffers.losses.clear();
     let mut first = None;
     let mut sum = 0.0;
-    for i in samples {
+    let batch = samples.clone().count();
+    if batch > 1 {
+        let rows = samples.clone().map(|i| data.input(i));
+        bound.record_batch(rows, batch, &mut buffers.batch);
+    }
+    for (k, i) in samples.enumerate() {
         first.get_or_insert(i);
-        bound.record(None, data.input(i), &mut buffers.scratch)?;
-        let s = &buffers.scratch;
-        let (node, value) = tape
-            .with_records(|r| loss.record(r, s.output_nodes(), s.output_values(), data.target(i)));
+        let (nodes, outputs) = if batch > 1 {
+            buffers.batch.sample(k)
+        } else {
+            bound.record(None, data.input(i), &mut buffers.scratch)?;
+            let s = &buffers.scratch;
+            (s.output_nodes(), s.output_values())
+        };
+        let (node, value) = tape.with_records(|r| loss.record(r, nodes, outputs, data.target(i)));
         if !value.is_finite() {
             return Err(Error::NonFiniteLoss {
                 epoch,
@@ -70,7 +81,7 @@ pub(crate) fn record_loss(
                 loss: value,
             });
         }
-        on_sample(s.output_values(), data.target(i));
+        on_sample(outputs, data.target(i));
         buffers.losses.push(node);
         sum += value;
     }
