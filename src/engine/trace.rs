@@ -262,7 +262,7 @@ impl Tape {
             .trace
             .as_ref()
             .map_or(0, |t| t.ops.len() * (size_of::<Op>() + 8));
-        r.elementary().len() * size_of::<Node>() + r.fused.bytes_used() + trace
+        size_of_val(r.elementary()) + r.fused.bytes_used() + trace
     }
 
     /// Bytes of memory the tape holds (allocated capacity, not just the used part).
