@@ -74,23 +74,30 @@ impl Records {
     #[inline(always)]
     fn push(&mut self, op: Op, value: f64, node: Node, constant: Option<f64>) -> u32 {
         let index = self.len();
-        match self.nodes.get_mut(self.used) {
-            Some(slot) => *slot = node,
-            None => self.push_slow(op, value, node, constant),
+        if self.used == self.nodes.len() {
+            self.make_room(op, value, constant);
         }
+        // The node goes from registers into its slot: it is never passed to a call, which
+        // would build it on the stack first.
+        self.nodes[self.used] = node;
         self.used += 1;
         index
     }
 
-    /// [`Records::push`] without a spare slot: traces, or makes room.
+    /// Makes the slot for the next elementary node: traces it, or grows the buffer and fills
+    /// its capacity with spare slots.
     #[cold]
     #[inline(never)]
-    fn push_slow(&mut self, op: Op, value: f64, node: Node, constant: Option<f64>) {
-        if u64::from(self.len()) >= MAX_NODES {
+    fn make_room(&mut self, op: Op, value: f64, constant: Option<f64>) {
+        let index = self.len();
+        if u64::from(index) >= MAX_NODES {
             tape_full();
         }
-        let index = self.len();
-        self.nodes.push(node);
+        const SPARE: Node = Node {
+            inputs: [SINK; 2],
+            partials: [0.0; 2],
+        };
+        self.nodes.push(SPARE);
         match &mut self.trace {
             Some(trace) => {
                 trace.push(op, value);
@@ -101,7 +108,7 @@ impl Records {
             None => {
                 let room = MAX_NODES - u64::from(self.fused_count);
                 let slots = self.nodes.capacity().min(room as usize);
-                self.nodes.resize(slots, node);
+                self.nodes.resize(slots, SPARE);
             }
         }
     }
