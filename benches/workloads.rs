@@ -43,6 +43,12 @@ fn main() {
         println!("{reps} iterations, sum {sum}");
         return;
     }
+    if args.iter().any(|a| a == "--naive") {
+        // Only the W3-naive rows (the general path), for quick before/after comparisons.
+        print_header();
+        naive_rows(Duration::from_millis(if quick { 300 } else { 3000 }));
+        return;
+    }
     if args.iter().any(|a| a == "--hvp") {
         // Only the Hessian-vector product rows.
         hvp_rows(Duration::from_millis(if quick { 300 } else { 3000 }));
@@ -397,6 +403,38 @@ struct Row {
     stats: TapeStats,
 }
 
+/// The W3-naive rows: W3 written micrograd-style (the general path), with a new tape per sample
+/// or one reused, each beside the hand-written W3.
+fn naive_rows(budget: Duration) {
+    // W3 written micrograd-style (the general path): a new tape per sample, or one reused.
+    for (name, new_tape) in [
+        ("W3 naive (new tape)", true),
+        ("W3 naive (reused tape)", false),
+    ] {
+        let (mut t, mut h) = (
+            micrograd_style::W3Naive::new(new_tape),
+            by_hand::Wide3::new(1),
+        );
+        let (tt, th, ratio, n) = time_pair(budget, &mut t, &mut h);
+        let per = (W3_EPOCHS * 256) as f64;
+        let tape = Tape::new();
+        t.step(&tape, 0);
+        let stats = TapeStats::of(&tape);
+        print_row(&Row {
+            name,
+            unit: "sample",
+            tape: tt / per,
+            hand: th / per,
+            ratio,
+            pairs: n,
+            nodes: stats.nodes,
+            edges: stats.edges,
+            canon: 6878,
+            stats,
+        });
+    }
+}
+
 fn print_row(r: &Row) {
     println!(
         "| {:<28} | {:<6} | {:>10} | {:>10} | {:>5.2}x | {:>8} | {:>8} | {:>6.1} | {:>7.1} | {:>9} | {:>5} |",
@@ -439,10 +477,14 @@ const W4_CANON: usize = 32 * 6878 + 32;
 /// `BatchGradient` records W4's batch as fixed groups of this many samples, one tape each.
 const W4_GROUP: usize = 8;
 
-fn timing_table(budget: Duration) {
+fn print_header() {
     println!("\ntiming: median over alternating pairs of full training runs (each from the initial weights)");
     println!("| workload                     | unit   |   tapegrad |    by hand | ratio  | nodes/u  | edges/u  | B/node | B/canon | peak tape | pairs |");
     println!("|------------------------------|--------|------------|------------|--------|----------|----------|--------|---------|-----------|-------|");
+}
+
+fn timing_table(budget: Duration) {
+    print_header();
 
     // W1: per epoch (4 SGD steps); the tape holds one step at a time.
     let (mut t, mut h) = (with_tape::W1::new(), by_hand::W1::new());
@@ -507,33 +549,7 @@ fn timing_table(budget: Duration) {
         stats,
     });
 
-    // W3 written micrograd-style (the general path): a new tape per sample, or one reused.
-    for (name, new_tape) in [
-        ("W3 naive (new tape)", true),
-        ("W3 naive (reused tape)", false),
-    ] {
-        let (mut t, mut h) = (
-            micrograd_style::W3Naive::new(new_tape),
-            by_hand::Wide3::new(1),
-        );
-        let (tt, th, ratio, n) = time_pair(budget, &mut t, &mut h);
-        let per = (W3_EPOCHS * 256) as f64;
-        let tape = Tape::new();
-        t.step(&tape, 0);
-        let stats = TapeStats::of(&tape);
-        print_row(&Row {
-            name,
-            unit: "sample",
-            tape: tt / per,
-            hand: th / per,
-            ratio,
-            pairs: n,
-            nodes: stats.nodes,
-            edges: stats.edges,
-            canon: 6878,
-            stats,
-        });
-    }
+    naive_rows(budget);
 
     // W4: per mini-batch step of 32 samples.
     let steps = (W4_EPOCHS * 256 / W4_BATCH) as f64;

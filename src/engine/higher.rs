@@ -76,7 +76,7 @@ impl Records {
             Some(run) => run.nodes_before + (index - run.first - run.count),
             None => index,
         };
-        let node = self.nodes[position as usize];
+        let node = self.elementary()[position as usize];
         let input = |k: usize| {
             let slot = node.inputs[k];
             (slot != SINK).then(|| (slot - 1, node.partials[k], value(slot - 1)))

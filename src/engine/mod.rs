@@ -27,7 +27,6 @@ pub use trace::Op;
 use record::Records;
 use std::cell::{Ref, RefCell, RefMut};
 
-const DROPPED: &str = "tapegrad: the tape's records are gone only while it is dropped";
 use std::fmt;
 use std::ops::Index;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -69,9 +68,7 @@ static NEXT_TAPE_ID: AtomicU64 = AtomicU64::new(1);
 pub struct Tape {
     id: u64,
     generation: u64,
-    /// Boxed, so that handing the buffers between tapes moves a pointer; `None` only while
-    /// the tape is dropped.
-    records: RefCell<Option<Box<Records>>>,
+    records: RefCell<Records>,
 }
 
 impl Tape {
@@ -81,7 +78,7 @@ impl Tape {
         Tape {
             id: NEXT_TAPE_ID.fetch_add(1, Ordering::Relaxed),
             generation: 0,
-            records: RefCell::new(Some(record::take_records())),
+            records: RefCell::new(record::take_records()),
         }
     }
 
@@ -97,7 +94,7 @@ impl Tape {
         let tape = Self::new();
         {
             let mut r = tape.records_mut();
-            r.nodes.reserve(nodes);
+            r.reserve_nodes(nodes);
             r.fused.reserve_edges(edges);
         }
         tape
@@ -116,7 +113,7 @@ impl Tape {
     #[must_use]
     pub fn traced() -> Self {
         let tape = Self::new();
-        tape.records_mut().trace = Some(Default::default());
+        tape.records_mut().start_trace();
         tape
     }
 
@@ -159,7 +156,7 @@ impl Tape {
     /// ```
     #[must_use]
     pub fn len(&self) -> usize {
-        self.records_ref().len as usize
+        self.records_ref().len() as usize
     }
 
     /// Whether no node has been recorded.
@@ -183,22 +180,18 @@ impl Tape {
     /// assert_eq!(tape.memory_bytes(), bytes);
     /// ```
     pub fn clear(&mut self) {
-        if let Some(r) = self.records.get_mut() {
-            r.clear();
-        }
+        self.records.get_mut().clear();
         self.generation += 1;
     }
 
     #[inline(always)]
     pub(crate) fn records_ref(&self) -> Ref<'_, Records> {
-        Ref::map(self.records.borrow(), |r| r.as_deref().expect(DROPPED))
+        self.records.borrow()
     }
 
     #[inline(always)]
     pub(crate) fn records_mut(&self) -> RefMut<'_, Records> {
-        RefMut::map(self.records.borrow_mut(), |r| {
-            r.as_deref_mut().expect(DROPPED)
-        })
+        self.records.borrow_mut()
     }
 
     /// Runs `f` with mutable access to the records (crate-internal recording).
@@ -235,9 +228,7 @@ impl Default for Tape {
 
 impl Drop for Tape {
     fn drop(&mut self) {
-        if let Some(records) = self.records.get_mut().take() {
-            record::give_records(records);
-        }
+        record::give_records(std::mem::take(self.records.get_mut()));
     }
 }
 
@@ -463,6 +454,6 @@ impl Index<Value<'_>> for Gradients {
     #[track_caller]
     fn index(&self, value: Value<'_>) -> &f64 {
         self.check_tape(value.tape);
-        self.as_slice().get(value.index as usize).unwrap_or(&ZERO)
+        self.values.get(value.index as usize + 1).unwrap_or(&ZERO)
     }
 }

@@ -24,24 +24,48 @@ pub(crate) struct Node {
 /// The recorded graph, in creation order.
 #[derive(Debug, Default)]
 pub(crate) struct Records {
-    /// Number of nodes (elementary and fused).
-    pub(crate) len: u32,
-    pub(crate) nodes: Vec<Node>,
+    /// The elementary nodes are `nodes[..used]`. The slots after them are spare, written in
+    /// place by the next appends; a traced tape keeps none, so that each of its appends takes
+    /// the path that also traces.
+    nodes: Vec<Node>,
+    used: usize,
+    /// Indices taken by fused runs (leaves included).
+    fused_count: u32,
     pub(crate) fused: Fused,
     pub(crate) trace: Option<Box<Trace>>,
     /// The inputs of a `Sum` of an iterator, collected before it is recorded.
     pub(crate) sum_inputs: Vec<u32>,
 }
 
+/// The most indices a tape hands out; `u32::MAX` stays free (node `i`'s gradient is slot
+/// `i + 1`).
+const MAX_NODES: u64 = u32::MAX as u64 - 1;
+
 impl Records {
-    /// Takes the index of the next `n` nodes.
+    /// Number of nodes (elementary and fused).
+    #[inline(always)]
+    pub(crate) fn len(&self) -> u32 {
+        self.used as u32 + self.fused_count
+    }
+
+    /// The elementary nodes, in creation order.
+    #[inline(always)]
+    pub(crate) fn elementary(&self) -> &[Node] {
+        &self.nodes[..self.used]
+    }
+
+    /// Takes the index of the next `n` nodes for a fused run. Spare slots count as taken, so
+    /// that an append into one never needs an overflow check.
     #[inline(always)]
     fn claim(&mut self, n: u32) -> u32 {
-        let first = self.len;
-        self.len = match first.checked_add(n) {
-            Some(end) if end < u32::MAX => end,
-            _ => panic!("tapegrad: tape is full (at most 2^32 - 2 nodes)"),
-        };
+        let first = self.len();
+        if self.nodes.len() as u64 + u64::from(self.fused_count) + u64::from(n) > MAX_NODES {
+            self.nodes.truncate(self.used);
+            if u64::from(first) + u64::from(n) > MAX_NODES {
+                tape_full();
+            }
+        }
+        self.fused_count += n;
         first
     }
 
@@ -49,15 +73,56 @@ impl Records {
     /// derivative `Value::grad` re-records from a constant, that constant (see `Trace::notes`).
     #[inline(always)]
     fn push(&mut self, op: Op, value: f64, node: Node, constant: Option<f64>) -> u32 {
-        let index = self.claim(1);
-        self.nodes.push(node);
-        if let Some(trace) = &mut self.trace {
-            trace.push(op, value);
-            if let Some(c) = constant {
-                trace.notes.push((index, c));
+        let index = self.len();
+        if self.used == self.nodes.len() {
+            self.make_room(op, value, constant);
+        }
+        // The node goes from registers into its slot: it is never passed to a call, which
+        // would build it on the stack first.
+        self.nodes[self.used] = node;
+        self.used += 1;
+        index
+    }
+
+    /// Makes the slot for the next elementary node: traces it, or grows the buffer and fills
+    /// its capacity with spare slots.
+    #[cold]
+    #[inline(never)]
+    fn make_room(&mut self, op: Op, value: f64, constant: Option<f64>) {
+        let index = self.len();
+        if u64::from(index) >= MAX_NODES {
+            tape_full();
+        }
+        const SPARE: Node = Node {
+            inputs: [SINK; 2],
+            partials: [0.0; 2],
+        };
+        self.nodes.push(SPARE);
+        match &mut self.trace {
+            Some(trace) => {
+                trace.push(op, value);
+                if let Some(c) = constant {
+                    trace.notes.push((index, c));
+                }
+            }
+            None => {
+                let room = MAX_NODES - u64::from(self.fused_count);
+                let slots = self.nodes.capacity().min(room as usize);
+                self.nodes.resize(slots, SPARE);
             }
         }
-        index
+    }
+
+    /// Room for `n` more elementary nodes before the next reallocation.
+    pub(crate) fn reserve_nodes(&mut self, n: usize) {
+        self.nodes.truncate(self.used);
+        self.nodes.reserve(n);
+    }
+
+    /// Makes this recording keep each node's op, value and name from now on.
+    pub(crate) fn start_trace(&mut self) {
+        self.nodes.truncate(self.used);
+        self.trace = Some(Default::default());
     }
 
     /// Appends an elementary op on the nodes `a` and `b` with partials `da` and `db`.
@@ -112,7 +177,7 @@ impl Records {
     #[inline]
     pub(crate) fn leaf(&mut self, op: Op, value: f64) -> u32 {
         let index = self.claim(1);
-        self.fused.leaves(index, 1, self.nodes.len());
+        self.fused.leaves(index, 1, self.used);
         if let Some(trace) = &mut self.trace {
             trace.push(op, value);
         }
@@ -122,8 +187,7 @@ impl Records {
     /// Appends `values.len()` leaves; returns the first one's index.
     pub(crate) fn leaves(&mut self, op: Op, values: &[f64]) -> u32 {
         let first = self.claim(values.len() as u32);
-        self.fused
-            .leaves(first, values.len() as u32, self.nodes.len());
+        self.fused.leaves(first, values.len() as u32, self.used);
         if let Some(trace) = &mut self.trace {
             trace.ops.extend(std::iter::repeat_n(op, values.len()));
             trace.values.extend_from_slice(values);
@@ -159,8 +223,7 @@ impl Records {
         add_rule: impl FnOnce(&mut Fused, u32),
     ) -> u32 {
         let first = self.claim(values.len() as u32);
-        self.fused
-            .begin(first, values.len() as u32, self.nodes.len());
+        self.fused.begin(first, values.len() as u32, self.used);
         add_rule(&mut self.fused, first);
         if let Some(trace) = &mut self.trace {
             trace.ops.extend(std::iter::repeat_n(op, values.len()));
@@ -182,10 +245,11 @@ impl Records {
 
     /// Forgets every node, keeping the memory.
     pub(crate) fn clear(&mut self) {
-        self.len = 0;
-        self.nodes.clear();
+        self.used = 0;
+        self.fused_count = 0;
         self.fused.clear();
         if let Some(trace) = &mut self.trace {
+            self.nodes.clear();
             trace.clear();
         }
     }
@@ -208,20 +272,24 @@ const SPARE_COUNT: usize = 4;
 const SPARE_BYTES: usize = 64 << 20;
 
 thread_local! {
-    // Boxed: a tape takes and returns its buffers by moving one pointer.
-    #[allow(clippy::vec_box)]
-    static SPARE_RECORDS: RefCell<Vec<Box<Records>>> = const { RefCell::new(Vec::new()) };
+    static SPARE_RECORDS: RefCell<Vec<Records>> = const { RefCell::new(Vec::new()) };
     static SPARE_GRADIENTS: RefCell<Vec<Vec<f64>>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Empty records, reusing a dropped tape's buffers when this thread has some.
-pub(crate) fn take_records() -> Box<Records> {
+pub(crate) fn take_records() -> Records {
     let spare = SPARE_RECORDS.try_with(|s| s.borrow_mut().pop());
     spare.ok().flatten().unwrap_or_default()
 }
 
+#[cold]
+#[inline(never)]
+fn tape_full() -> ! {
+    panic!("tapegrad: tape is full (at most 2^32 - 2 nodes)")
+}
+
 /// Keeps `records`' buffers for this thread's next tape, within the bounds above.
-pub(crate) fn give_records(mut records: Box<Records>) {
+pub(crate) fn give_records(mut records: Records) {
     if records.capacity_bytes() <= SPARE_BYTES {
         records.clear();
         records.trace = None;

@@ -242,7 +242,7 @@ impl Tape {
     pub fn edge_count(&self) -> usize {
         let r = self.records_ref();
         let real = |n: &Node| n.inputs.iter().filter(|&&i| i != SINK).count();
-        r.nodes.iter().map(real).sum::<usize>() + r.fused.edge_count()
+        r.elementary().iter().map(real).sum::<usize>() + r.fused.edge_count()
     }
 
     /// Bytes the current recording takes (what [`Tape::memory_bytes`] counts, without the spare
@@ -262,7 +262,7 @@ impl Tape {
             .trace
             .as_ref()
             .map_or(0, |t| t.ops.len() * (size_of::<Op>() + 8));
-        r.nodes.len() * size_of::<Node>() + r.fused.bytes_used() + trace
+        size_of_val(r.elementary()) + r.fused.bytes_used() + trace
     }
 
     /// Bytes of memory the tape holds (allocated capacity, not just the used part).
@@ -284,13 +284,13 @@ impl Tape {
     #[must_use]
     pub fn edges(&self, index: usize) -> Option<Vec<(usize, f64)>> {
         let r = self.records_ref();
-        let index = u32::try_from(index).ok().filter(|&i| i < r.len)?;
+        let index = u32::try_from(index).ok().filter(|&i| i < r.len())?;
         if let Some(run) = r.fused.run_of(index) {
             return Some(r.fused.edges(run, index));
         }
         let before = r.fused.runs.partition_point(|run| run.first < index);
         let fused_before: u32 = r.fused.runs[..before].iter().map(|run| run.count).sum();
-        let node = r.nodes[(index - fused_before) as usize];
+        let node = r.elementary()[(index - fused_before) as usize];
         let real = node
             .inputs
             .iter()
