@@ -7,7 +7,7 @@ mod common;
 use common::{activation, config};
 use proptest::prelude::*;
 use tapegrad::check::{check_gradient, Tolerance};
-use tapegrad::{mse, Activation, Layer, Loss, Mlp, Neuron, Tape, Value};
+use tapegrad::{hinge, mse, Activation, Error, Layer, Loss, Mlp, Neuron, Tape, Value};
 
 /// A random MLP, one input and one target for it.
 fn case() -> impl Strategy<Value = (Mlp, Vec<f64>, Vec<f64>)> {
@@ -183,4 +183,112 @@ fn a_recording_keeps_the_weights_it_was_made_with() {
         .map(|k| grads.as_slice()[first.index() + k])
         .collect();
     assert_eq!((params_grads, grads[x[0]], grads[x[1]]), before);
+}
+
+/// A batch of rows through `forward_batch` against each row through `forward`: the same output
+/// bits, and the hinge loss's parameter gradients equal to rounding, 1e-12 relative to the sum
+/// of the per-row gradients' absolute values (the batch sums its rows in another order; plain
+/// relative error means nothing where they cancel).
+fn batch_agrees_with_rows(model: &Mlp, rows: &[Vec<f64>], labels: &[f64]) {
+    let tape = Tape::new();
+    let bound = model.bind(&tape);
+    let scores = bound.forward_batch(rows).unwrap();
+    let batch_grads = bound
+        .gradients(&hinge(&scores, labels).unwrap().backward())
+        .to_vec();
+    let single = Tape::new();
+    let one = model.bind(&single);
+    let each: Vec<Value> = rows.iter().map(|r| one.forward(r).unwrap()[0]).collect();
+    for (a, b) in scores.iter().zip(&each) {
+        assert_eq!(a.value().to_bits(), b.value().to_bits());
+    }
+    let row_grads = one
+        .gradients(&hinge(&each, labels).unwrap().backward())
+        .to_vec();
+    let mut size = vec![0.0; model.parameter_count()];
+    for (i, row) in rows.iter().enumerate() {
+        let t = Tape::new();
+        let b = model.bind(&t);
+        let loss =
+            hinge(&b.forward(row).unwrap(), &labels[i..=i]).unwrap() * (1.0 / rows.len() as f64);
+        for (s, g) in size.iter_mut().zip(b.gradients(&loss.backward())) {
+            *s += g.abs();
+        }
+    }
+    for (k, (a, b)) in batch_grads.iter().zip(&row_grads).enumerate() {
+        assert!(
+            (a - b).abs() <= 1e-12 * size[k],
+            "parameter {k}: {a} vs {b}"
+        );
+    }
+}
+
+#[test]
+fn a_batch_gives_each_rows_outputs_and_their_gradients() {
+    let sizes = [3, 17, 9, 1];
+    let count: usize = sizes.windows(2).map(|w| (w[0] + 1) * w[1]).sum();
+    let params: Vec<f64> = (0..count).map(|k| (k as f64 * 0.77).sin()).collect();
+    let rows: Vec<Vec<f64>> = (0..37)
+        .map(|i| (0..3).map(|k| ((3 * i + k) as f64 * 1.9).cos()).collect())
+        .collect();
+    let last = count - (9 + 1);
+    for (hidden, scale) in [
+        (Activation::Tanh, 1.0),
+        (Activation::Relu, 1.0),
+        (Activation::Relu, 50.0),
+    ] {
+        // Scores scaled up by `scale`, labels on the side of each score but every fifth:
+        // with a large scale most hinges are closed (the rule then goes sample by sample,
+        // skipping the zeros).
+        let scaled: Vec<f64> = (params.iter().enumerate())
+            .map(|(k, p)| if k >= last { p * scale } else { *p })
+            .collect();
+        let model = Mlp::from_parameters(&sizes, hidden, Activation::Identity, &scaled).unwrap();
+        let labels: Vec<f64> = (rows.iter().enumerate())
+            .map(|(i, r)| {
+                let side = model.predict(r).unwrap()[0].signum();
+                if i % 5 == 0 {
+                    -side
+                } else {
+                    side
+                }
+            })
+            .collect();
+        batch_agrees_with_rows(&model, &rows, &labels);
+    }
+}
+
+#[test]
+fn a_batch_names_the_sample_of_a_bad_row_and_a_traced_tape_records_rows() {
+    let model = Mlp::zeros(&[2, 3, 1], Activation::Tanh, Activation::Identity).unwrap();
+    let tape = Tape::new();
+    let bound = model.bind(&tape);
+    let err = bound
+        .forward_batch(&[[1.0, 2.0], [0.0, f64::NAN]])
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::NonFiniteData { sample: 1, what: "input", position: 1, value } if value.is_nan()),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "sample 1 has a non-finite input value NaN at position 1"
+    );
+    let short: &[&[f64]] = &[&[1.0, 2.0], &[1.0]];
+    assert_eq!(
+        bound.forward_batch(short).unwrap_err(),
+        Error::InputSize {
+            expected: 2,
+            found: 1
+        }
+    );
+    assert!(bound.forward_batch::<[f64; 2]>(&[]).unwrap().is_empty());
+    // Traced: each row is its own fused node per layer, so each output has its edges.
+    let traced = Tape::traced();
+    let out = model
+        .bind(&traced)
+        .forward_batch(&[[1.0, 2.0], [3.0, 4.0]])
+        .unwrap();
+    assert_eq!(out.len(), 2);
+    assert_eq!(traced.edges(out[1].index()).unwrap().len(), 1 + 2 * 3);
 }

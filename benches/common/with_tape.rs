@@ -107,10 +107,9 @@ impl W2 {
             self.tape.clear();
             let tape = &self.tape;
             let bound = self.model.bind(tape);
-            // data_loss = (1/n) sum_i relu(1 + (-y_i) * score_i): the library's fused hinge node
-            let scores: Vec<Value> = (self.moons.points.iter())
-                .map(|x| bound.forward(x).unwrap()[0])
-                .collect();
+            // data_loss = (1/n) sum_i relu(1 + (-y_i) * score_i): the full batch through the
+            // model at once, then the library's fused hinge node
+            let scores = bound.forward_batch(&self.moons.points).unwrap();
             let data_loss = hinge(&scores, &self.moons.labels).unwrap();
             // reg_loss = alpha * sum_p p * p: the library's fused L2 node
             let reg_loss = l2(&bound.parameters(), W2_ALPHA).unwrap();

@@ -199,10 +199,14 @@ impl Fused {
         layer.input_nodes = first_input.map_or(AffineInputs::Constants, AffineInputs::Range);
         layer.inputs = n as u32;
         layer.finite &= all_finite(xt);
-        layer.data_at = self.data.len() as u32;
-        self.data.reserve(xt.len() + derivatives.len());
-        for i in 0..b {
-            self.data.extend(xt[i..].iter().step_by(b));
+        let at = self.data.len();
+        layer.data_at = at as u32;
+        self.data.resize(at + xt.len(), 0.0);
+        let x = &mut self.data[at..];
+        for (k, feature) in xt.chunks_exact(b).enumerate() {
+            for (i, &v) in feature.iter().enumerate() {
+                x[i * n + k] = v;
+            }
         }
         self.data.extend_from_slice(derivatives);
         self.set_rule(Rule::Affine(layer));
@@ -233,8 +237,15 @@ impl Fused {
     /// would visit them.
     fn affine_backward(&self, run: &Run, layer: &Affine, g: &mut [f64]) {
         if layer.batch > 1 {
-            return self.affine_batch_backward(run, layer, g);
+            self.affine_batch_backward(run, layer, g);
+        } else {
+            self.affine_sample_backward(run, layer, g);
         }
+    }
+
+    /// The dense rule for one sample.
+    #[inline(never)]
+    fn affine_sample_backward(&self, run: &Run, layer: &Affine, g: &mut [f64]) {
         let (inputs, outputs) = (layer.inputs as usize, run.count as usize);
         let width = inputs + 1;
         let data = &self.data[layer.data_at as usize..];
@@ -250,18 +261,14 @@ impl Fused {
                 continue;
             }
             let p = layer.weights as usize + j * width;
-            for (gw, xk) in g[p..p + inputs].iter_mut().zip(x) {
-                *gw += gj * xk;
-            }
+            add_scaled(&mut g[p..p + inputs], gj, x);
             g[p + inputs] += gj;
             match layer.input_nodes {
                 AffineInputs::Constants => {}
                 AffineInputs::Range(first) => {
-                    let row = &weights[j * width..(j + 1) * width];
+                    let row = &weights[j * width..j * width + inputs];
                     let first = first as usize;
-                    for (gx, w) in g[first..first + inputs].iter_mut().zip(row) {
-                        *gx += gj * w;
-                    }
+                    add_scaled(&mut g[first..first + inputs], gj, row);
                 }
                 AffineInputs::Listed(at) => {
                     let row = &weights[j * width..(j + 1) * width];
@@ -279,6 +286,7 @@ impl Fused {
     /// `grad[X] += W^T G`, as blocked matrix products. Each sum runs over the samples (or the
     /// rows) in a fixed order, so a batch gives the same bits every time, though not the bits
     /// of its samples swept one by one.
+    #[inline(never)] // kept out of the single-sample rule, whose loops it would crowd
     fn affine_batch_backward(&self, run: &Run, layer: &Affine, g: &mut [f64]) {
         let (n, b) = (layer.inputs as usize, layer.batch as usize);
         let outputs = run.count as usize / b;
@@ -298,7 +306,10 @@ impl Fused {
                     .zip(d)
                     .map(|(ga, d)| ga * d),
             );
-            if !layer.finite {
+            // Mostly zeros (closed ReLUs, closed hinges): sample by sample, skipping them, is
+            // less work than the dense products.
+            let zeros = gt.iter().fold(0, |count, v| count + usize::from(*v == 0.0));
+            if !layer.finite || 4 * zeros > 3 * gt.len() {
                 return self.affine_batch_backward_skipping_zeros(layer, gt, x, g);
             }
             let p = layer.weights as usize;
@@ -311,8 +322,9 @@ impl Fused {
         });
     }
 
-    /// [`Fused::affine_batch_backward`] for a batch with a non-finite input or weight: sample
-    /// by sample from the last, each as the single-sample rule, skipping zero entries of `G`.
+    /// [`Fused::affine_batch_backward`] for a batch with a non-finite input or weight, or with
+    /// mostly zeros in `G`: sample by sample from the last, each as the single-sample rule,
+    /// skipping zero entries of `G`.
     fn affine_batch_backward_skipping_zeros(
         &self,
         layer: &Affine,
@@ -410,6 +422,14 @@ pub(crate) fn affine_forward(weights: &[f64], x: &[f64], outputs: usize, z: &mut
         }
         zj
     }));
+}
+
+/// `y += a x`, element by element: one contiguous loop the compiler vectorizes.
+#[inline(always)]
+fn add_scaled(y: &mut [f64], a: f64, x: &[f64]) {
+    for (yk, xk) in y.iter_mut().zip(x) {
+        *yk += a * xk;
+    }
 }
 
 /// Whether every value is finite (a branch-free pass: it vectorizes).

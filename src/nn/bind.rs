@@ -3,7 +3,7 @@ use super::dense::{
 };
 use crate::engine::ops::Operand;
 use crate::engine::{Gradients, Tape, Value};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use std::fmt;
 
 /// A model's parameters bound onto a tape as leaves, ready for recorded forward passes.
@@ -73,6 +73,68 @@ impl<'t, 'm> Bound<'t, 'm> {
             self.record(None, x, s)?;
             Ok(self.wrap(s))
         })
+    }
+
+    /// Records a forward pass of a batch of plain inputs (constants, one row per sample),
+    /// each layer one node over the whole batch, whose rules are matrix products. The outputs
+    /// come sample by sample: with `m` model outputs, sample i's are `out[i * m..(i + 1) * m]`.
+    ///
+    /// Each output has the same value, bit for bit, as [`Bound::forward`] gives for its row
+    /// alone; the gradients agree to rounding (the batch sums over its samples in another
+    /// order). A [traced](Tape::traced) tape records the rows one by one, as
+    /// [`Bound::forward`] would, so that every node can be inspected.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InputSize`](crate::Error::InputSize) if a row does not have the model's input
+    /// size, [`Error::NonFiniteData`](crate::Error::NonFiniteData) naming the sample and
+    /// position of the first NaN or infinite value.
+    ///
+    /// ```
+    /// use tapegrad::{hinge, Activation, Mlp, Tape};
+    /// let model = Mlp::from_parameters(&[2, 1], Activation::Identity, Activation::Identity, &[1.0, -1.0, 0.5])?;
+    /// let tape = Tape::new();
+    /// let bound = model.bind(&tape);
+    /// let scores = bound.forward_batch(&[[1.0, 2.0], [3.0, 0.5], [0.0, 0.0]])?;
+    /// assert_eq!(scores.iter().map(|s| s.value()).collect::<Vec<_>>(), [-0.5, 3.0, 0.5]);
+    /// let loss = hinge(&scores, &[1.0, 1.0, -1.0])?; // (1.5 + 0 + 1.5) / 3
+    /// assert_eq!(loss.value(), 1.0);
+    /// assert_eq!(bound.gradients(&loss.backward()), &[-1.0 / 3.0, -2.0 / 3.0, 0.0]);
+    /// # Ok::<(), tapegrad::Error>(())
+    /// ```
+    pub fn forward_batch<X: AsRef<[f64]>>(&self, rows: &[X]) -> Result<Vec<Value<'t>>> {
+        for (sample, row) in rows.iter().enumerate() {
+            check_input(self.shapes, row.as_ref()).map_err(|e| match e {
+                Error::NonFiniteInput { position, value } => Error::NonFiniteData {
+                    sample,
+                    what: "input",
+                    position,
+                    value,
+                },
+                other => other,
+            })?;
+        }
+        let outputs = self.shapes[self.shapes.len() - 1].outputs;
+        let mut out = Vec::with_capacity(rows.len() * outputs);
+        if rows.len() <= 1 || self.tape.is_traced() {
+            for row in rows {
+                out.extend(self.forward(row.as_ref())?);
+            }
+            return Ok(out);
+        }
+        thread_local! {
+            static BATCH: std::cell::RefCell<BatchScratch> = std::cell::RefCell::default();
+        }
+        BATCH.with(|s| {
+            let s = &mut s.borrow_mut();
+            self.record_batch(rows.iter().map(AsRef::as_ref), rows.len(), s);
+            for i in 0..rows.len() {
+                let (nodes, values) = s.sample(i);
+                let value = |(&node, &v): (&u32, &f64)| Value::new(self.tape, node, v);
+                out.extend(nodes.iter().zip(values).map(value));
+            }
+        });
+        Ok(out)
     }
 
     /// Records a forward pass on recorded inputs, so gradients flow into them too.

@@ -123,13 +123,7 @@ pub(crate) fn record_stack(
         let layer = &params[offset..offset + shape.parameter_count()];
         affine_forward(layer, values, shape.outputs, &mut s.z);
         // a_j = act(z_j), and d_j = act'(z_j) for the rule's reverse sweep
-        s.d.clear();
-        let op = shape.activation.rule(0.0).map(|(op, _)| op);
-        for &z in &s.z {
-            let (v, d) = shape.activation.rule(z).map_or((z, 1.0), |(_, rule)| rule);
-            next.values.push(v);
-            s.d.push(d);
-        }
+        let op = activate(shape.activation, &s.z, &mut next.values, &mut s.d);
         let weights = leaves.first + offset as u32;
         let weights_at = match (l, nodes) {
             (0, None) => 0, // not read: no gradient flows to constants
@@ -220,13 +214,7 @@ pub(crate) fn record_stack_batch<'x>(
         let layer = &params[offset..offset + shape.parameter_count()];
         affine_forward_batch(layer, x, batch, shape.outputs, &mut s.z);
         next.clear();
-        s.d.clear();
-        let op = shape.activation.rule(0.0).map(|(op, _)| op);
-        for &z in &s.z {
-            let (v, d) = shape.activation.rule(z).map_or((z, 1.0), |(_, rule)| rule);
-            next.push(v);
-            s.d.push(d);
-        }
+        let op = activate(shape.activation, &s.z, next, &mut s.d);
         let affine = Affine {
             inputs: 0,
             input_nodes: AffineInputs::Constants,
@@ -252,6 +240,32 @@ pub(crate) fn record_stack_batch<'x>(
         s.cur = 1 - s.cur;
         offset += layer.len();
     }
+}
+
+/// Appends `act(z)` to `values` and `act'(z)` to `d` (cleared first) for every `z`, one tight
+/// loop per activation; returns the activation's op (`None` for the identity).
+fn activate(act: Activation, z: &[f64], values: &mut Vec<f64>, d: &mut Vec<f64>) -> Option<Op> {
+    #[inline(always)]
+    fn each(rule: impl Fn(f64) -> (f64, f64), z: &[f64], values: &mut Vec<f64>, d: &mut Vec<f64>) {
+        for &z in z {
+            let (v, dv) = rule(z);
+            values.push(v);
+            d.push(dv);
+        }
+    }
+    use crate::engine::ops;
+    d.clear();
+    let op = act.rule(0.0).map(|(op, _)| op);
+    match act {
+        Activation::Sigmoid => each(ops::sigmoid, z, values, d),
+        Activation::Tanh => each(ops::tanh, z, values, d),
+        Activation::Relu => each(ops::relu, z, values, d),
+        Activation::Identity => {
+            values.extend_from_slice(z);
+            d.resize(z.len(), 1.0);
+        }
+    }
+    op
 }
 
 /// Checks an input: the model's input size, every value finite.
