@@ -202,10 +202,9 @@ impl Fused {
         let at = self.data.len();
         layer.data_at = at as u32;
         self.data.resize(at + xt.len(), 0.0);
-        let x = &mut self.data[at..];
-        for (k, feature) in xt.chunks_exact(b).enumerate() {
-            for (i, &v) in feature.iter().enumerate() {
-                x[i * n + k] = v;
+        for (i, row) in self.data[at..].chunks_exact_mut(n.max(1)).enumerate() {
+            for (v, &x) in row.iter_mut().zip(xt[i..].iter().step_by(b)) {
+                *v = x;
             }
         }
         self.data.extend_from_slice(derivatives);
@@ -294,37 +293,70 @@ impl Fused {
         let data = &self.data[layer.data_at as usize..];
         let (x, d) = (&data[..n * b], &data[n * b..(n + outputs) * b]);
         thread_local! {
-            static G: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
+            static WORK: std::cell::RefCell<BatchWork> = std::cell::RefCell::default();
         }
-        G.with(|cell| {
-            let gt = &mut cell.borrow_mut();
-            gt.clear();
+        WORK.with(|cell| {
+            let w = &mut *cell.borrow_mut();
             let first = run.first as usize;
-            gt.extend(
-                g[first..first + outputs * b]
-                    .iter()
-                    .zip(d)
-                    .map(|(ga, d)| ga * d),
-            );
-            // Mostly zeros (closed ReLUs, closed hinges): sample by sample, skipping them, is
-            // less work than the dense products.
-            let zeros = gt.iter().fold(0, |count, v| count + usize::from(*v == 0.0));
-            if !layer.finite || 4 * zeros > 3 * gt.len() {
-                return self.affine_batch_backward_skipping_zeros(layer, gt, x, g);
+            w.gt.clear();
+            let grads = g[first..first + outputs * b].iter().zip(d);
+            w.gt.extend(grads.map(|(ga, d)| ga * d));
+            if !layer.finite {
+                return self.affine_batch_backward_skipping_zeros(layer, &w.gt, x, g);
             }
+            // Samples whose G column is all zero (closed hinges, closed ReLUs) pass nothing
+            // back: the products run over the others only, gathered.
+            // The bits of each column's entries, ORed without the sign: nonzero if one is
+            // (a branch-free pass over the rows, which vectorizes).
+            w.mask.clear();
+            w.mask.resize(b, 0);
+            for row in w.gt.chunks_exact(b) {
+                for (m, v) in w.mask.iter_mut().zip(row) {
+                    *m |= v.to_bits() << 1;
+                }
+            }
+            w.live.clear();
+            w.live.extend((0..b).filter(|&i| w.mask[i] != 0));
+            let live = w.live.len();
+            if live == 0 {
+                return;
+            }
+            let (gt, x) = if live == b {
+                (&w.gt[..], x)
+            } else {
+                w.gc.clear();
+                for j in 0..outputs {
+                    w.gc.extend(w.live.iter().map(|&i| w.gt[j * b + i]));
+                }
+                w.xc.clear();
+                for &i in &w.live {
+                    w.xc.extend_from_slice(&x[i * n..(i + 1) * n]);
+                }
+                (&w.gc[..], &w.xc[..])
+            };
             let p = layer.weights as usize;
-            outer_products(gt, x, n, b, &mut g[p..p + outputs * width]);
+            outer_products(gt, x, n, live, &mut g[p..p + outputs * width]);
             if let AffineInputs::Range(first_input) = layer.input_nodes {
                 let weights = &self.data[layer.weights_at as usize..][..outputs * width];
                 let gx = &mut g[first_input as usize..][..n * b];
-                weights_transposed_times(weights, n, gt, b, gx);
+                if live == b {
+                    weights_transposed_times(weights, n, gt, b, gx);
+                } else {
+                    w.gxc.clear();
+                    w.gxc.resize(n * live, 0.0);
+                    weights_transposed_times(weights, n, gt, live, &mut w.gxc);
+                    for (gxk, gck) in gx.chunks_exact_mut(b).zip(w.gxc.chunks_exact(live)) {
+                        for (&i, v) in w.live.iter().zip(gck) {
+                            gxk[i] += v;
+                        }
+                    }
+                }
             }
         });
     }
 
-    /// [`Fused::affine_batch_backward`] for a batch with a non-finite input or weight, or with
-    /// mostly zeros in `G`: sample by sample from the last, each as the single-sample rule,
-    /// skipping zero entries of `G`.
+    /// [`Fused::affine_batch_backward`] for a batch with a non-finite input or weight: sample
+    /// by sample from the last, each as the single-sample rule, skipping zero entries of `G`.
     fn affine_batch_backward_skipping_zeros(
         &self,
         layer: &Affine,
@@ -422,6 +454,20 @@ pub(crate) fn affine_forward(weights: &[f64], x: &[f64], outputs: usize, z: &mut
         }
         zj
     }));
+}
+
+/// A thread's scratch for the batched dense rule.
+#[derive(Debug, Default)]
+struct BatchWork {
+    /// `G = grad[a] * act'(z)`, outputs by samples.
+    gt: Vec<f64>,
+    /// Per sample, nonzero if its column of `G` has a nonzero entry; those samples.
+    mask: Vec<u64>,
+    live: Vec<usize>,
+    /// `G`, the inputs and the input gradients of the live samples, gathered.
+    gc: Vec<f64>,
+    xc: Vec<f64>,
+    gxc: Vec<f64>,
 }
 
 /// `y += a x`, element by element: one contiguous loop the compiler vectorizes.

@@ -247,10 +247,12 @@ pub(crate) fn record_stack_batch<'x>(
 fn activate(act: Activation, z: &[f64], values: &mut Vec<f64>, d: &mut Vec<f64>) -> Option<Op> {
     #[inline(always)]
     fn each(rule: impl Fn(f64) -> (f64, f64), z: &[f64], values: &mut Vec<f64>, d: &mut Vec<f64>) {
-        for &z in z {
-            let (v, dv) = rule(z);
-            values.push(v);
-            d.push(dv);
+        // Sized first, then written in place: no capacity check per value.
+        let start = values.len();
+        values.resize(start + z.len(), 0.0);
+        d.resize(z.len(), 0.0);
+        for ((v, dv), &z) in values[start..].iter_mut().zip(d.iter_mut()).zip(z) {
+            (*v, *dv) = rule(z);
         }
     }
     use crate::engine::ops;
