@@ -1,6 +1,7 @@
 //! Fused runs: a range of nodes whose gradients one vector rule passes back.
 //!
-//! A run takes the indices `first..first + count` and stores what its rule needs. The reverse
+//! A run takes the indices from `first` up to the next elementary node or run
+//! ([`Records::run_end`](super::record::Records::run_end)) and stores what its rule needs. The reverse
 //! sweep runs the rule when it reaches the run, which is after every node that uses its outputs
 //! and before any of its inputs. The rules, by shape:
 //!
@@ -33,6 +34,7 @@ pub(crate) enum AffineInputs {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Affine {
     pub(crate) inputs: u32,
+    pub(crate) outputs: u32,
     pub(crate) input_nodes: AffineInputs,
     /// The leaf holding row 0's first weight.
     pub(crate) weights: u32,
@@ -58,7 +60,6 @@ pub(crate) enum Rule {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Run {
     pub(crate) first: u32,
-    pub(crate) count: u32,
     /// How many elementary nodes were recorded before this run.
     pub(crate) nodes_before: u32,
     pub(crate) rule: Rule,
@@ -72,35 +73,18 @@ pub(crate) struct Fused {
     pub(crate) edge_partials: Vec<f64>,
     /// Where the edges of the n-ary node being recorded start.
     open: u32,
-    /// The node after the last run if that run is leaves (so the next leaf joins it), else 0.
-    leaves_end: u32,
     pub(crate) data: Vec<f64>,
     pub(crate) listed: Vec<u32>,
 }
 
 impl Fused {
-    /// Records leaves `first..first + count`, joining the previous run if it is leaves ending
-    /// right there.
-    #[inline]
-    pub(crate) fn leaves(&mut self, first: u32, count: u32, nodes_before: usize) {
-        match self.runs.last_mut() {
-            Some(last) if first == self.leaves_end => last.count += count,
-            _ => self.begin(first, count, nodes_before),
-        }
-        self.leaves_end = first + count;
-    }
-
-    /// Starts a run; its rule is leaves until one is set.
-    #[inline]
-    pub(crate) fn begin(&mut self, first: u32, count: u32, nodes_before: usize) {
-        let nodes_before = nodes_before as u32;
+    /// Starts a run at node `first`; its rule is leaves until one is set.
+    pub(crate) fn begin(&mut self, first: u32, nodes_before: usize) {
         self.runs.push(Run {
             first,
-            count,
-            nodes_before,
+            nodes_before: nodes_before as u32,
             rule: Rule::Leaves,
         });
-        self.leaves_end = 0;
     }
 
     fn set_rule(&mut self, rule: Rule) {
@@ -154,6 +138,7 @@ impl Fused {
             }
         };
         layer.inputs = x.len() as u32;
+        layer.outputs = derivatives.len() as u32;
         layer.data_at = self.keep(x);
         self.data.extend_from_slice(derivatives);
         self.set_rule(Rule::Affine(layer));
@@ -183,7 +168,7 @@ impl Fused {
     /// The dense rule (module docs), rows from the last to the first as an unfused sweep
     /// would visit them.
     fn affine_backward(&self, run: &Run, layer: &Affine, g: &mut [f64]) {
-        let (inputs, outputs) = (layer.inputs as usize, run.count as usize);
+        let (inputs, outputs) = (layer.inputs as usize, layer.outputs as usize);
         let width = inputs + 1;
         let data = &self.data[layer.data_at as usize..];
         let (x, d) = (&data[..inputs], &data[inputs..inputs + outputs]);
@@ -222,7 +207,6 @@ impl Fused {
         self.edge_inputs.clear();
         self.edge_partials.clear();
         self.open = 0;
-        self.leaves_end = 0;
         self.data.clear();
         self.listed.clear();
     }

@@ -6,7 +6,7 @@
 //! dots, fused layers and losses) is a [fused run](super::fused) that takes a range of indices
 //! and no `Node`.
 
-use super::fused::{Affine, Fused};
+use super::fused::{Affine, Fused, Rule, Run};
 use super::trace::{Op, Trace};
 use std::cell::RefCell;
 
@@ -31,6 +31,9 @@ pub(crate) struct Records {
     used: usize,
     /// Indices taken by fused runs (leaves included).
     fused_count: u32,
+    /// `1 + used` while the last run is leaves that the next leaf may join (untraced tapes
+    /// only, so that a traced tape's leaves take the path that traces); 0 otherwise.
+    open_leaves: usize,
     pub(crate) fused: Fused,
     pub(crate) trace: Option<Box<Trace>>,
     /// The inputs of a `Sum` of an iterator, collected before it is recorded.
@@ -52,6 +55,32 @@ impl Records {
     #[inline(always)]
     pub(crate) fn elementary(&self) -> &[Node] {
         &self.nodes[..self.used]
+    }
+
+    /// The index after fused run `k`'s last output: its outputs run up to the next run, less
+    /// the elementary nodes recorded between the two.
+    pub(crate) fn run_end(&self, k: usize) -> u32 {
+        let runs = &self.fused.runs;
+        let (next, nodes_next) = runs.get(k + 1).map_or((self.len(), self.used as u32), |n| {
+            (n.first, n.nodes_before)
+        });
+        next - (nodes_next - runs[k].nodes_before)
+    }
+
+    /// The fused run holding node `index`, if one does.
+    pub(crate) fn run_of(&self, index: u32) -> Option<&Run> {
+        let runs = &self.fused.runs;
+        let k = runs.partition_point(|r| r.first <= index).checked_sub(1)?;
+        (index < self.run_end(k)).then_some(&runs[k])
+    }
+
+    /// Where elementary node `index` is in [`Records::elementary`].
+    pub(crate) fn position(&self, index: u32) -> usize {
+        let runs = &self.fused.runs;
+        match runs.partition_point(|r| r.first <= index).checked_sub(1) {
+            Some(k) => (runs[k].nodes_before + (index - self.run_end(k))) as usize,
+            None => index as usize,
+        }
     }
 
     /// Takes the index of the next `n` nodes for a fused run. Spare slots count as taken, so
@@ -122,6 +151,7 @@ impl Records {
     /// Makes this recording keep each node's op, value and name from now on.
     pub(crate) fn start_trace(&mut self) {
         self.nodes.truncate(self.used);
+        self.open_leaves = 0;
         self.trace = Some(Default::default());
     }
 
@@ -173,13 +203,12 @@ impl Records {
         }
     }
 
-    /// Appends one leaf; returns its index.
-    #[inline]
+    /// Appends one leaf; returns its index. A leaf right after a leaf joins its run.
+    #[inline(always)]
     pub(crate) fn leaf(&mut self, op: Op, value: f64) -> u32 {
         let index = self.claim(1);
-        self.fused.leaves(index, 1, self.used);
-        if let Some(trace) = &mut self.trace {
-            trace.push(op, value);
+        if self.open_leaves != self.used + 1 {
+            self.begin_leaves(index, op, std::slice::from_ref(&value));
         }
         index
     }
@@ -187,12 +216,30 @@ impl Records {
     /// Appends `values.len()` leaves; returns the first one's index.
     pub(crate) fn leaves(&mut self, op: Op, values: &[f64]) -> u32 {
         let first = self.claim(values.len() as u32);
-        self.fused.leaves(first, values.len() as u32, self.used);
-        if let Some(trace) = &mut self.trace {
-            trace.ops.extend(std::iter::repeat_n(op, values.len()));
-            trace.values.extend_from_slice(values);
+        if self.open_leaves != self.used + 1 {
+            self.begin_leaves(first, op, values);
         }
         first
+    }
+
+    /// Leaves that cannot join an open run: traces them, and starts a run unless the last one
+    /// is leaves ending at `first`.
+    #[cold]
+    #[inline(never)]
+    fn begin_leaves(&mut self, first: u32, op: Op, values: &[f64]) {
+        let joins = self.fused.runs.last().is_some_and(|last| {
+            matches!(last.rule, Rule::Leaves) && last.nodes_before as usize == self.used
+        });
+        if !joins {
+            self.fused.begin(first, self.used);
+        }
+        match &mut self.trace {
+            Some(trace) => {
+                trace.ops.extend(std::iter::repeat_n(op, values.len()));
+                trace.values.extend_from_slice(values);
+            }
+            None => self.open_leaves = self.used + 1,
+        }
     }
 
     /// Appends leaves whose values are also stored for the fused rules that read them (a
@@ -222,7 +269,8 @@ impl Records {
         add_rule: impl FnOnce(&mut Fused, u32),
     ) -> u32 {
         let first = self.claim(values.len() as u32);
-        self.fused.begin(first, values.len() as u32, self.used);
+        self.fused.begin(first, self.used);
+        self.open_leaves = 0;
         add_rule(&mut self.fused, first);
         if let Some(trace) = &mut self.trace {
             trace.ops.extend(std::iter::repeat_n(op, values.len()));
@@ -246,6 +294,7 @@ impl Records {
     pub(crate) fn clear(&mut self) {
         self.used = 0;
         self.fused_count = 0;
+        self.open_leaves = 0;
         self.fused.clear();
         if let Some(trace) = &mut self.trace {
             self.nodes.clear();

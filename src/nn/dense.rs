@@ -129,6 +129,7 @@ pub(crate) fn record_stack(
         }
         let affine = Affine {
             inputs: 0,
+            outputs: 0,
             input_nodes: AffineInputs::Constants,
             weights: leaves.first + offset as u32,
             weights_at: leaves.values_at + offset as u32,
