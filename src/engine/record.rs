@@ -103,12 +103,15 @@ impl Records {
     #[inline(always)]
     fn push(&mut self, op: Op, value: f64, node: Node, constant: Option<f64>) -> u32 {
         let index = self.len();
-        if self.used == self.nodes.len() {
-            self.make_room(op, value, constant);
-        }
         // The node goes from registers into its slot: it is never passed to a call, which
         // would build it on the stack first.
-        self.nodes[self.used] = node;
+        match self.nodes.get_mut(self.used) {
+            Some(slot) => *slot = node,
+            None => {
+                self.make_room(op, value, constant);
+                self.nodes[self.used] = node;
+            }
+        }
         self.used += 1;
         index
     }
