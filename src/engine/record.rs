@@ -6,7 +6,7 @@
 //! dots, fused layers and losses) is a [fused run](super::fused) that takes a range of indices
 //! and no `Node`.
 
-use super::fused::{Affine, Fused, Rule, Run};
+use super::fused::{Affine, Fused, Rule};
 use super::trace::{Op, Trace};
 use std::cell::RefCell;
 
@@ -55,32 +55,6 @@ impl Records {
     #[inline(always)]
     pub(crate) fn elementary(&self) -> &[Node] {
         &self.nodes[..self.used]
-    }
-
-    /// The index after fused run `k`'s last output: its outputs run up to the next run, less
-    /// the elementary nodes recorded between the two.
-    pub(crate) fn run_end(&self, k: usize) -> u32 {
-        let runs = &self.fused.runs;
-        let (next, nodes_next) = runs.get(k + 1).map_or((self.len(), self.used as u32), |n| {
-            (n.first, n.nodes_before)
-        });
-        next - (nodes_next - runs[k].nodes_before)
-    }
-
-    /// The fused run holding node `index`, if one does.
-    pub(crate) fn run_of(&self, index: u32) -> Option<&Run> {
-        let runs = &self.fused.runs;
-        let k = runs.partition_point(|r| r.first <= index).checked_sub(1)?;
-        (index < self.run_end(k)).then_some(&runs[k])
-    }
-
-    /// Where elementary node `index` is in [`Records::elementary`].
-    pub(crate) fn position(&self, index: u32) -> usize {
-        let runs = &self.fused.runs;
-        match runs.partition_point(|r| r.first <= index).checked_sub(1) {
-            Some(k) => (runs[k].nodes_before + (index - self.run_end(k))) as usize,
-            None => index as usize,
-        }
     }
 
     /// Takes the index of the next `n` nodes for a fused run. Spare slots count as taken, so

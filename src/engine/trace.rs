@@ -3,7 +3,7 @@
 //! else: the same nodes are recorded and the same gradients come out.
 
 use super::fused::{AffineInputs, Fused, Rule, Run};
-use super::record::{Node, SINK};
+use super::record::{Node, Records, SINK};
 use super::{fused, Tape, Value};
 use std::collections::BTreeMap;
 
@@ -309,6 +309,36 @@ impl Tape {
                 l.activation,
             )),
             _ => None,
+        }
+    }
+}
+
+impl Records {
+    /// The index after fused run `k`'s last output: its outputs run up to the next run, less
+    /// the elementary nodes recorded between the two.
+    pub(crate) fn run_end(&self, k: usize) -> u32 {
+        let runs = &self.fused.runs;
+        let (next, nodes_next) = runs
+            .get(k + 1)
+            .map_or((self.len(), self.elementary().len() as u32), |n| {
+                (n.first, n.nodes_before)
+            });
+        next - (nodes_next - runs[k].nodes_before)
+    }
+
+    /// The fused run holding node `index`, if one does.
+    pub(crate) fn run_of(&self, index: u32) -> Option<&Run> {
+        let runs = &self.fused.runs;
+        let k = runs.partition_point(|r| r.first <= index).checked_sub(1)?;
+        (index < self.run_end(k)).then_some(&runs[k])
+    }
+
+    /// Where elementary node `index` is in [`Records::elementary`].
+    pub(crate) fn position(&self, index: u32) -> usize {
+        let runs = &self.fused.runs;
+        match runs.partition_point(|r| r.first <= index).checked_sub(1) {
+            Some(k) => (runs[k].nodes_before + (index - self.run_end(k))) as usize,
+            None => index as usize,
         }
     }
 }
