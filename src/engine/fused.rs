@@ -220,9 +220,10 @@ impl Fused {
             + self.listed.capacity() * 4
     }
 
+    /// Room for `edges` more edges, as far as memory allows.
     pub(crate) fn reserve_edges(&mut self, edges: usize) {
-        self.edge_inputs.reserve(edges);
-        self.edge_partials.reserve(edges);
+        let _ = self.edge_inputs.try_reserve(edges);
+        let _ = self.edge_partials.try_reserve(edges);
     }
 }
 

@@ -87,6 +87,9 @@ impl Tape {
     /// An empty tape with room for `nodes` elementary nodes and `edges` edges of n-ary nodes
     /// before it reallocates.
     ///
+    /// The sizes are a hint: if that much memory cannot be had, the tape starts with less and
+    /// grows as it records (no error, no abort).
+    ///
     /// ```
     /// let tape = tapegrad::Tape::with_capacity(1_000, 2_000);
     /// assert!(tape.memory_bytes() >= 1_000 * 24 + 2_000 * 12);
@@ -96,8 +99,7 @@ impl Tape {
         let tape = Self::new();
         {
             let mut r = tape.records_mut();
-            r.reserve_nodes(nodes);
-            r.fused.reserve_edges(edges);
+            r.reserve(nodes, edges);
         }
         tape
     }

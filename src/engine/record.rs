@@ -112,17 +112,24 @@ impl Records {
                 }
             }
             None => {
+                // Spare slots up to the capacity, at most doubling at a time (a large
+                // `Tape::with_capacity` is not written all at once).
                 let room = MAX_NODES - u64::from(self.fused_count);
-                let slots = self.nodes.capacity().min(room as usize);
+                let slots = (self.nodes.capacity())
+                    .min(room as usize)
+                    .min(self.nodes.len().saturating_mul(2).max(1024));
                 self.nodes.resize(slots, SPARE);
             }
         }
     }
 
-    /// Room for `n` more elementary nodes before the next reallocation.
-    pub(crate) fn reserve_nodes(&mut self, n: usize) {
+    /// Room for `nodes` more elementary nodes and `edges` edges before the next reallocation,
+    /// as far as memory allows (at most the tape's 2^32 - 2 nodes).
+    pub(crate) fn reserve(&mut self, nodes: usize, edges: usize) {
         self.nodes.truncate(self.used);
-        self.nodes.reserve(n);
+        let nodes = nodes.min(MAX_NODES as usize);
+        let _ = self.nodes.try_reserve(nodes);
+        self.fused.reserve_edges(edges.min(MAX_NODES as usize));
     }
 
     /// Makes this recording keep each node's op, value and name from now on.
