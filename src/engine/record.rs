@@ -36,6 +36,8 @@ pub(crate) struct Records {
     open_leaves: usize,
     pub(crate) fused: Fused,
     pub(crate) trace: Option<Box<Trace>>,
+    /// A dropped traced tape's trace buffers, for the next traced tape these records serve.
+    idle_trace: Option<Box<Trace>>,
     /// The inputs of a `Sum` of an iterator, collected before it is recorded.
     pub(crate) sum_inputs: Vec<u32>,
 }
@@ -136,7 +138,9 @@ impl Records {
     pub(crate) fn start_trace(&mut self) {
         self.nodes.truncate(self.used);
         self.open_leaves = 0;
-        self.trace = Some(Default::default());
+        let mut trace = self.idle_trace.take().unwrap_or_default();
+        trace.clear();
+        self.trace = Some(trace);
     }
 
     /// Appends an elementary op on the nodes `a` and `b` with partials `da` and `db`.
@@ -288,9 +292,9 @@ impl Records {
 
     /// Bytes allocated.
     pub(crate) fn capacity_bytes(&self) -> usize {
-        let trace = self.trace.as_ref().map_or(0, |t| {
-            t.ops.capacity() * size_of::<Op>() + t.values.capacity() * 8
-        });
+        let trace = (self.trace.iter().chain(&self.idle_trace))
+            .map(|t| t.ops.capacity() * size_of::<Op>() + t.values.capacity() * 8)
+            .sum::<usize>();
         self.nodes.capacity() * size_of::<Node>()
             + self.fused.capacity_bytes()
             + self.sum_inputs.capacity() * 4
@@ -324,7 +328,9 @@ fn tape_full() -> ! {
 pub(crate) fn give_records(mut records: Records) {
     if records.capacity_bytes() <= SPARE_BYTES {
         records.clear();
-        records.trace = None;
+        if let Some(trace) = records.trace.take() {
+            records.idle_trace = Some(trace);
+        }
         let _ = SPARE_RECORDS.try_with(|s| {
             let mut s = s.borrow_mut();
             if s.len() < SPARE_COUNT {
