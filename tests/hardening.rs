@@ -12,6 +12,22 @@ const ID: Activation = Activation::Identity;
 // ---- 1. sizes -------------------------------------------------------------------------------
 
 #[test]
+fn an_impossible_tape_capacity_is_a_hint_not_an_abort() {
+    // 2^45 nodes would be 800 TB: the request is dropped and the tape grows as it records.
+    for (nodes, edges) in [
+        (usize::MAX, usize::MAX),
+        (1 << 45, 1 << 45),
+        (0, usize::MAX),
+    ] {
+        let tape = Tape::with_capacity(nodes, edges);
+        assert!(tape.memory_bytes() < 1 << 40, "{nodes} nodes reserved");
+        let x = tape.var(3.0);
+        let y = x * x + tape.sum(&[x, x, x]);
+        assert_eq!(y.backward()[x], 2.0 * 3.0 + 3.0);
+    }
+}
+
+#[test]
 fn impossible_model_sizes_are_errors_not_aborts() {
     // 2^40 hidden neurons: ~3.3e12 parameters, 26 TB; the allocator refuses.
     let huge = [1, 1 << 40, 1];

@@ -18,10 +18,11 @@ impl Records {
         g[output as usize + 1] = 1.0;
         let nodes = self.elementary();
         // Walk the runs from the last; between two runs lie elementary nodes, `nodes[lo..hi]`
-        // with indices from `first` on.
-        let mut hi = nodes.len();
+        // with the indices `first..end`.
+        let (mut hi, mut end) = (nodes.len(), self.len());
         for run in self.fused.runs.iter().rev() {
-            let (lo, first) = (run.nodes_before as usize, run.first + run.count);
+            let lo = run.nodes_before as usize;
+            let first = end - (hi - lo) as u32;
             if first <= output {
                 let n = (hi - lo).min((output + 1 - first) as usize);
                 sweep(&nodes[lo..lo + n], first, g);
@@ -29,7 +30,7 @@ impl Records {
             if run.first <= output && !matches!(run.rule, Rule::Leaves) {
                 self.fused.backward(run, &mut g[1..]);
             }
-            hi = lo;
+            (hi, end) = (lo, run.first);
         }
         let n = hi.min(output as usize + 1);
         sweep(&nodes[..n], 0, g);

@@ -1,6 +1,7 @@
 //! Fused runs: a range of nodes whose gradients one vector rule passes back.
 //!
-//! A run takes the indices `first..first + count` and stores what its rule needs. The reverse
+//! A run takes the indices from `first` up to the next elementary node or run
+//! ([`Records::run_end`](super::record::Records::run_end)) and stores what its rule needs. The reverse
 //! sweep runs the rule when it reaches the run, which is after every node that uses its outputs
 //! and before any of its inputs. The rules, by shape:
 //!
@@ -34,6 +35,7 @@ pub(crate) enum AffineInputs {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Affine {
     pub(crate) inputs: u32,
+    pub(crate) outputs: u32,
     pub(crate) input_nodes: AffineInputs,
     /// The leaf holding row 0's first weight.
     pub(crate) weights: u32,
@@ -68,7 +70,6 @@ pub(crate) enum Rule {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Run {
     pub(crate) first: u32,
-    pub(crate) count: u32,
     /// How many elementary nodes were recorded before this run.
     pub(crate) nodes_before: u32,
     pub(crate) rule: Rule,
@@ -82,8 +83,6 @@ pub(crate) struct Fused {
     pub(crate) edge_partials: Vec<f64>,
     /// Where the edges of the n-ary node being recorded start.
     open: u32,
-    /// The node after the last run if that run is leaves (so the next leaf joins it), else 0.
-    leaves_end: u32,
     pub(crate) data: Vec<f64>,
     pub(crate) listed: Vec<u32>,
     /// Weights kept on demand by [`Fused::keep_weights`]: (first leaf, where in `data`).
@@ -91,28 +90,13 @@ pub(crate) struct Fused {
 }
 
 impl Fused {
-    /// Records leaves `first..first + count`, joining the previous run if it is leaves ending
-    /// right there.
-    #[inline]
-    pub(crate) fn leaves(&mut self, first: u32, count: u32, nodes_before: usize) {
-        match self.runs.last_mut() {
-            Some(last) if first == self.leaves_end => last.count += count,
-            _ => self.begin(first, count, nodes_before),
-        }
-        self.leaves_end = first + count;
-    }
-
-    /// Starts a run; its rule is leaves until one is set.
-    #[inline]
-    pub(crate) fn begin(&mut self, first: u32, count: u32, nodes_before: usize) {
-        let nodes_before = nodes_before as u32;
+    /// Starts a run at node `first`; its rule is leaves until one is set.
+    pub(crate) fn begin(&mut self, first: u32, nodes_before: usize) {
         self.runs.push(Run {
             first,
-            count,
-            nodes_before,
+            nodes_before: nodes_before as u32,
             rule: Rule::Leaves,
         });
-        self.leaves_end = 0;
     }
 
     fn set_rule(&mut self, rule: Rule) {
@@ -178,6 +162,7 @@ impl Fused {
             }
         };
         layer.inputs = x.len() as u32;
+        layer.outputs = derivatives.len() as u32;
         layer.data_at = self.keep(x);
         self.data.extend_from_slice(derivatives);
         self.set_rule(Rule::Affine(layer));
@@ -198,6 +183,7 @@ impl Fused {
         let n = xt.len() / b;
         layer.input_nodes = first_input.map_or(AffineInputs::Constants, AffineInputs::Range);
         layer.inputs = n as u32;
+        layer.outputs = (derivatives.len() / b) as u32;
         layer.finite &= all_finite(xt);
         let at = self.data.len();
         layer.data_at = at as u32;
@@ -245,7 +231,7 @@ impl Fused {
     /// The dense rule for one sample.
     #[inline(never)]
     fn affine_sample_backward(&self, run: &Run, layer: &Affine, g: &mut [f64]) {
-        let (inputs, outputs) = (layer.inputs as usize, run.count as usize);
+        let (inputs, outputs) = (layer.inputs as usize, layer.outputs as usize);
         let width = inputs + 1;
         let data = &self.data[layer.data_at as usize..];
         let (x, d) = (&data[..inputs], &data[inputs..inputs + outputs]);
@@ -288,7 +274,7 @@ impl Fused {
     #[inline(never)] // kept out of the single-sample rule, whose loops it would crowd
     fn affine_batch_backward(&self, run: &Run, layer: &Affine, g: &mut [f64]) {
         let (n, b) = (layer.inputs as usize, layer.batch as usize);
-        let outputs = run.count as usize / b;
+        let outputs = layer.outputs as usize;
         let width = n + 1;
         let data = &self.data[layer.data_at as usize..];
         let (x, d) = (&data[..n * b], &data[n * b..(n + outputs) * b]);
@@ -392,7 +378,6 @@ impl Fused {
         self.edge_inputs.clear();
         self.edge_partials.clear();
         self.open = 0;
-        self.leaves_end = 0;
         self.data.clear();
         self.listed.clear();
         self.kept_weights.clear();
@@ -408,9 +393,10 @@ impl Fused {
             + self.kept_weights.capacity() * 8
     }
 
+    /// Room for `edges` more edges, as far as memory allows.
     pub(crate) fn reserve_edges(&mut self, edges: usize) {
-        self.edge_inputs.reserve(edges);
-        self.edge_partials.reserve(edges);
+        let _ = self.edge_inputs.try_reserve(edges);
+        let _ = self.edge_partials.try_reserve(edges);
     }
 }
 

@@ -50,33 +50,25 @@ impl Records {
         let trace = self.trace.as_ref()?;
         let value = |i: u32| trace.values[i as usize];
         let op = trace.ops[index as usize];
-        let before = self.fused.runs.partition_point(|run| run.first <= index);
-        if let Some(run) = before.checked_sub(1).map(|k| &self.fused.runs[k]) {
-            if index < run.first + run.count {
-                return Some(match run.rule {
-                    Rule::Leaves => Local::Leaf,
-                    Rule::Affine(_) => Local::Dense,
-                    Rule::Edges { .. } => {
-                        let edges = self.fused.edges(run, index);
-                        let edges = edges.into_iter().map(|(i, p)| {
-                            let i = i as u32;
-                            (i, p, value(i))
-                        });
-                        Local::Edges {
-                            op,
-                            edges: edges.collect(),
-                            paired: op == Op::Dot && trace.note(index).is_some(),
-                        }
+        if let Some(run) = self.run_of(index) {
+            return Some(match run.rule {
+                Rule::Leaves => Local::Leaf,
+                Rule::Affine(_) => Local::Dense,
+                Rule::Edges { .. } => {
+                    let edges = self.fused.edges(run, index);
+                    let edges = edges.into_iter().map(|(i, p)| {
+                        let i = i as u32;
+                        (i, p, value(i))
+                    });
+                    Local::Edges {
+                        op,
+                        edges: edges.collect(),
+                        paired: op == Op::Dot && trace.note(index).is_some(),
                     }
-                });
-            }
+                }
+            });
         }
-        // Elementary nodes between the previous run's end and `index`.
-        let position = match before.checked_sub(1).map(|k| &self.fused.runs[k]) {
-            Some(run) => run.nodes_before + (index - run.first - run.count),
-            None => index,
-        };
-        let node = self.elementary()[position as usize];
+        let node = self.elementary()[self.position(index)];
         let input = |k: usize| {
             let slot = node.inputs[k];
             (slot != SINK).then(|| (slot - 1, node.partials[k], value(slot - 1)))

@@ -31,7 +31,7 @@ use std::fmt;
 use std::ops::Index;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Identifies a tape for the "values of two tapes were mixed" checks.
+/// Numbers tapes and their recordings, for the "values of two tapes were mixed" checks.
 static NEXT_TAPE_ID: AtomicU64 = AtomicU64::new(1);
 
 /// A Wengert list: the record of every operation on its [`Value`]s.
@@ -67,7 +67,9 @@ static NEXT_TAPE_ID: AtomicU64 = AtomicU64::new(1);
 /// ```
 pub struct Tape {
     id: u64,
-    generation: u64,
+    /// Names this tape's current recording among every tape's: a new number at each
+    /// [`Tape::clear`], so one comparison tells whether [`Gradients`] belong to it.
+    recording: u64,
     records: RefCell<Records>,
 }
 
@@ -77,13 +79,16 @@ impl Tape {
     pub fn new() -> Self {
         Tape {
             id: NEXT_TAPE_ID.fetch_add(1, Ordering::Relaxed),
-            generation: 0,
+            recording: NEXT_TAPE_ID.fetch_add(1, Ordering::Relaxed),
             records: RefCell::new(record::take_records()),
         }
     }
 
     /// An empty tape with room for `nodes` elementary nodes and `edges` edges of n-ary nodes
     /// before it reallocates.
+    ///
+    /// The sizes are a hint: if that much memory cannot be had, the tape starts with less and
+    /// grows as it records (no error, no abort).
     ///
     /// ```
     /// let tape = tapegrad::Tape::with_capacity(1_000, 2_000);
@@ -94,8 +99,7 @@ impl Tape {
         let tape = Self::new();
         {
             let mut r = tape.records_mut();
-            r.reserve_nodes(nodes);
-            r.fused.reserve_edges(edges);
+            r.reserve(nodes, edges);
         }
         tape
     }
@@ -181,7 +185,7 @@ impl Tape {
     /// ```
     pub fn clear(&mut self) {
         self.records.get_mut().clear();
-        self.generation += 1;
+        self.recording = NEXT_TAPE_ID.fetch_add(1, Ordering::Relaxed);
     }
 
     #[inline(always)]
@@ -329,7 +333,7 @@ impl<'t> Value<'t> {
     /// ```
     pub fn backward_into(self, grads: &mut Gradients) {
         grads.tape_id = self.tape.id;
-        grads.generation = self.tape.generation;
+        grads.recording = self.tape.recording;
         self.tape
             .records_ref()
             .backward(self.index, &mut grads.values);
@@ -370,7 +374,7 @@ impl fmt::Display for Value<'_> {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Gradients {
     tape_id: u64,
-    generation: u64,
+    recording: u64,
     /// `values[0]` is the sink of padding edges; node `i`'s gradient is `values[i + 1]`.
     values: Vec<f64>,
 }
@@ -411,13 +415,13 @@ impl Gradients {
 
     /// Whether these gradients were computed on `tape`'s current recording.
     pub(crate) fn is_for(&self, tape: &Tape) -> bool {
-        self.tape_id == tape.id && self.generation == tape.generation
+        self.recording == tape.recording
     }
 
     #[inline]
     #[track_caller]
     pub(crate) fn check_tape(&self, tape: &Tape) {
-        if self.tape_id != tape.id || self.generation != tape.generation {
+        if self.recording != tape.recording {
             self.wrong_tape(tape);
         }
     }

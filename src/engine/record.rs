@@ -6,7 +6,7 @@
 //! dots, fused layers and losses) is a [fused run](super::fused) that takes a range of indices
 //! and no `Node`.
 
-use super::fused::{Affine, Fused};
+use super::fused::{Affine, Fused, Rule};
 use super::trace::{Op, Trace};
 use std::cell::RefCell;
 
@@ -31,8 +31,13 @@ pub(crate) struct Records {
     used: usize,
     /// Indices taken by fused runs (leaves included).
     fused_count: u32,
+    /// `1 + used` while the last run is leaves that the next leaf may join (untraced tapes
+    /// only, so that a traced tape's leaves take the path that traces); 0 otherwise.
+    open_leaves: usize,
     pub(crate) fused: Fused,
     pub(crate) trace: Option<Box<Trace>>,
+    /// A dropped traced tape's trace buffers, for the next traced tape these records serve.
+    idle_trace: Option<Box<Trace>>,
     /// The inputs of a `Sum` of an iterator, collected before it is recorded.
     pub(crate) sum_inputs: Vec<u32>,
 }
@@ -74,12 +79,15 @@ impl Records {
     #[inline(always)]
     fn push(&mut self, op: Op, value: f64, node: Node, constant: Option<f64>) -> u32 {
         let index = self.len();
-        if self.used == self.nodes.len() {
-            self.make_room(op, value, constant);
-        }
         // The node goes from registers into its slot: it is never passed to a call, which
         // would build it on the stack first.
-        self.nodes[self.used] = node;
+        match self.nodes.get_mut(self.used) {
+            Some(slot) => *slot = node,
+            None => {
+                self.make_room(op, value, constant);
+                self.nodes[self.used] = node;
+            }
+        }
         self.used += 1;
         index
     }
@@ -106,23 +114,33 @@ impl Records {
                 }
             }
             None => {
+                // Spare slots up to the capacity, at most doubling at a time (a large
+                // `Tape::with_capacity` is not written all at once).
                 let room = MAX_NODES - u64::from(self.fused_count);
-                let slots = self.nodes.capacity().min(room as usize);
+                let slots = (self.nodes.capacity())
+                    .min(room as usize)
+                    .min(self.nodes.len().saturating_mul(2).max(1024));
                 self.nodes.resize(slots, SPARE);
             }
         }
     }
 
-    /// Room for `n` more elementary nodes before the next reallocation.
-    pub(crate) fn reserve_nodes(&mut self, n: usize) {
+    /// Room for `nodes` more elementary nodes and `edges` edges before the next reallocation,
+    /// as far as memory allows (at most the tape's 2^32 - 2 nodes).
+    pub(crate) fn reserve(&mut self, nodes: usize, edges: usize) {
         self.nodes.truncate(self.used);
-        self.nodes.reserve(n);
+        let nodes = nodes.min(MAX_NODES as usize);
+        let _ = self.nodes.try_reserve(nodes);
+        self.fused.reserve_edges(edges.min(MAX_NODES as usize));
     }
 
     /// Makes this recording keep each node's op, value and name from now on.
     pub(crate) fn start_trace(&mut self) {
         self.nodes.truncate(self.used);
-        self.trace = Some(Default::default());
+        self.open_leaves = 0;
+        let mut trace = self.idle_trace.take().unwrap_or_default();
+        trace.clear();
+        self.trace = Some(trace);
     }
 
     /// Appends an elementary op on the nodes `a` and `b` with partials `da` and `db`.
@@ -173,13 +191,12 @@ impl Records {
         }
     }
 
-    /// Appends one leaf; returns its index.
-    #[inline]
+    /// Appends one leaf; returns its index. A leaf right after a leaf joins its run.
+    #[inline(always)]
     pub(crate) fn leaf(&mut self, op: Op, value: f64) -> u32 {
         let index = self.claim(1);
-        self.fused.leaves(index, 1, self.used);
-        if let Some(trace) = &mut self.trace {
-            trace.push(op, value);
+        if self.open_leaves != self.used + 1 {
+            self.begin_leaves(index, op, std::slice::from_ref(&value));
         }
         index
     }
@@ -187,12 +204,30 @@ impl Records {
     /// Appends `values.len()` leaves; returns the first one's index.
     pub(crate) fn leaves(&mut self, op: Op, values: &[f64]) -> u32 {
         let first = self.claim(values.len() as u32);
-        self.fused.leaves(first, values.len() as u32, self.used);
-        if let Some(trace) = &mut self.trace {
-            trace.ops.extend(std::iter::repeat_n(op, values.len()));
-            trace.values.extend_from_slice(values);
+        if self.open_leaves != self.used + 1 {
+            self.begin_leaves(first, op, values);
         }
         first
+    }
+
+    /// Leaves that cannot join an open run: traces them, and starts a run unless the last one
+    /// is leaves ending at `first`.
+    #[cold]
+    #[inline(never)]
+    fn begin_leaves(&mut self, first: u32, op: Op, values: &[f64]) {
+        let joins = self.fused.runs.last().is_some_and(|last| {
+            matches!(last.rule, Rule::Leaves) && last.nodes_before as usize == self.used
+        });
+        if !joins {
+            self.fused.begin(first, self.used);
+        }
+        match &mut self.trace {
+            Some(trace) => {
+                trace.ops.extend(std::iter::repeat_n(op, values.len()));
+                trace.values.extend_from_slice(values);
+            }
+            None => self.open_leaves = self.used + 1,
+        }
     }
 
     /// Appends leaves whose values from `kept` on are also stored for the fused rules that
@@ -223,7 +258,8 @@ impl Records {
         add_rule: impl FnOnce(&mut Fused, u32),
     ) -> u32 {
         let first = self.claim(values.len() as u32);
-        self.fused.begin(first, values.len() as u32, self.used);
+        self.fused.begin(first, self.used);
+        self.open_leaves = 0;
         add_rule(&mut self.fused, first);
         if let Some(trace) = &mut self.trace {
             trace.ops.extend(std::iter::repeat_n(op, values.len()));
@@ -247,6 +283,7 @@ impl Records {
     pub(crate) fn clear(&mut self) {
         self.used = 0;
         self.fused_count = 0;
+        self.open_leaves = 0;
         self.fused.clear();
         if let Some(trace) = &mut self.trace {
             self.nodes.clear();
@@ -256,9 +293,9 @@ impl Records {
 
     /// Bytes allocated.
     pub(crate) fn capacity_bytes(&self) -> usize {
-        let trace = self.trace.as_ref().map_or(0, |t| {
-            t.ops.capacity() * size_of::<Op>() + t.values.capacity() * 8
-        });
+        let trace = (self.trace.iter().chain(&self.idle_trace))
+            .map(|t| t.ops.capacity() * size_of::<Op>() + t.values.capacity() * 8)
+            .sum::<usize>();
         self.nodes.capacity() * size_of::<Node>()
             + self.fused.capacity_bytes()
             + self.sum_inputs.capacity() * 4
@@ -292,7 +329,9 @@ fn tape_full() -> ! {
 pub(crate) fn give_records(mut records: Records) {
     if records.capacity_bytes() <= SPARE_BYTES {
         records.clear();
-        records.trace = None;
+        if let Some(trace) = records.trace.take() {
+            records.idle_trace = Some(trace);
+        }
         let _ = SPARE_RECORDS.try_with(|s| {
             let mut s = s.borrow_mut();
             if s.len() < SPARE_COUNT {

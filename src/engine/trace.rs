@@ -3,7 +3,7 @@
 //! else: the same nodes are recorded and the same gradients come out.
 
 use super::fused::{AffineInputs, Fused, Rule, Run};
-use super::record::{Node, SINK};
+use super::record::{Node, Records, SINK};
 use super::{fused, Tape, Value};
 use std::collections::BTreeMap;
 
@@ -285,12 +285,10 @@ impl Tape {
     pub fn edges(&self, index: usize) -> Option<Vec<(usize, f64)>> {
         let r = self.records_ref();
         let index = u32::try_from(index).ok().filter(|&i| i < r.len())?;
-        if let Some(run) = r.fused.run_of(index) {
+        if let Some(run) = r.run_of(index) {
             return Some(r.fused.edges(run, index));
         }
-        let before = r.fused.runs.partition_point(|run| run.first < index);
-        let fused_before: u32 = r.fused.runs[..before].iter().map(|run| run.count).sum();
-        let node = r.elementary()[(index - fused_before) as usize];
+        let node = r.elementary()[r.position(index)];
         let real = node
             .inputs
             .iter()
@@ -302,15 +300,45 @@ impl Tape {
     /// The fused run holding node `index`, as `(first node, outputs, inputs, op)`, if any.
     pub(crate) fn fused_run(&self, index: usize) -> Option<(usize, usize, usize, Option<Op>)> {
         let r = self.records_ref();
-        let run = r.fused.run_of(u32::try_from(index).ok()?)?;
+        let run = r.run_of(u32::try_from(index).ok()?)?;
         match run.rule {
             fused::Rule::Affine(l) => Some((
                 run.first as usize,
-                run.count as usize,
+                l.outputs as usize,
                 l.inputs as usize,
                 l.activation,
             )),
             _ => None,
+        }
+    }
+}
+
+impl Records {
+    /// The index after fused run `k`'s last output: its outputs run up to the next run, less
+    /// the elementary nodes recorded between the two.
+    pub(crate) fn run_end(&self, k: usize) -> u32 {
+        let runs = &self.fused.runs;
+        let (next, nodes_next) = runs
+            .get(k + 1)
+            .map_or((self.len(), self.elementary().len() as u32), |n| {
+                (n.first, n.nodes_before)
+            });
+        next - (nodes_next - runs[k].nodes_before)
+    }
+
+    /// The fused run holding node `index`, if one does.
+    pub(crate) fn run_of(&self, index: u32) -> Option<&Run> {
+        let runs = &self.fused.runs;
+        let k = runs.partition_point(|r| r.first <= index).checked_sub(1)?;
+        (index < self.run_end(k)).then_some(&runs[k])
+    }
+
+    /// Where elementary node `index` is in [`Records::elementary`].
+    pub(crate) fn position(&self, index: u32) -> usize {
+        let runs = &self.fused.runs;
+        match runs.partition_point(|r| r.first <= index).checked_sub(1) {
+            Some(k) => (runs[k].nodes_before + (index - self.run_end(k))) as usize,
+            None => index as usize,
         }
     }
 }
@@ -351,16 +379,6 @@ impl Fused {
         }
     }
 
-    /// The run holding node `index`, if a fused run does.
-    pub(crate) fn run_of(&self, index: u32) -> Option<&Run> {
-        let k = self
-            .runs
-            .partition_point(|r| r.first <= index)
-            .checked_sub(1)?;
-        let run = &self.runs[k];
-        (index < run.first + run.count).then_some(run)
-    }
-
     /// Edges the runs stand for, counted as an unfused recording would store them.
     pub(crate) fn edge_count(&self) -> usize {
         let per_run = |run: &Run| match run.rule {
@@ -372,7 +390,7 @@ impl Fused {
                 } else {
                     2
                 };
-                run.count as usize * (1 + per_input * l.inputs as usize)
+                (l.outputs * l.batch) as usize * (1 + per_input * l.inputs as usize)
             }
         };
         self.runs.iter().map(per_run).sum()

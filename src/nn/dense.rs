@@ -132,6 +132,7 @@ pub(crate) fn record_stack(
         };
         let affine = Affine {
             inputs: 0,
+            outputs: 0,
             input_nodes: AffineInputs::Constants,
             weights,
             weights_at,
@@ -217,6 +218,7 @@ pub(crate) fn record_stack_batch<'x>(
         let op = activate(shape.activation, &s.z, next, &mut s.d);
         let affine = Affine {
             inputs: 0,
+            outputs: 0,
             input_nodes: AffineInputs::Constants,
             weights: leaves.first + offset as u32,
             // The first layer's inputs are constants: its rule reads no weights.

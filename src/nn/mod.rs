@@ -8,9 +8,10 @@
 //! Parameter order, everywhere: layer by layer, neuron by neuron, each neuron's weights (one per
 //! input, in input order) then its bias.
 //!
-//! A neuron's pre-activation is `z = ((b + w0 x0) + w1 x1) + ...`, summed left to right, and is
-//! one tape node (see [`Tape::dot`]); plain-`f64` prediction computes exactly the same sums, so
-//! predictions and recorded forward passes agree bit for bit.
+//! A neuron's pre-activation is `z = ((b + w0 x0) + w1 x1) + ...`, summed left to right. A
+//! recorded layer is one fused node per sample ([`Bound::forward`]) or per batch
+//! ([`Bound::forward_batch`], whose rules are matrix products); plain-`f64` prediction computes
+//! exactly the same sums, so predictions and recorded forward passes agree bit for bit.
 
 mod activation;
 mod bind;
