@@ -43,10 +43,9 @@ pub(crate) struct Affine {
     pub(crate) weights_at: u32,
     /// Where the input values, then each output's `act'(z_j)`, are in `Fused::data`.
     pub(crate) data_at: u32,
-    /// Samples: 1 for one input. A batch of `B` samples has its nodes and derivatives
-    /// feature by feature (node `first + j * B + i` is output j of sample i; recorded inputs,
-    /// a `Range`, likewise `k * B + i`) and its input values sample by sample (`i * inputs + k`),
-    /// the layouts the kernels read contiguously.
+    /// Samples: 1 for one input. A batch of `B` samples is stored feature by feature: node
+    /// `first + j * B + i` is output j of sample i, input k of sample i is at `k * B + i`
+    /// (values and, for recorded inputs, node `Range` start), and so are the derivatives.
     pub(crate) batch: u32,
     /// For a batch: whether its inputs and weights were all finite when it was recorded, so
     /// that a zero `G` entry times them is 0 (else the rule skips zeros one by one, as the
@@ -168,10 +167,9 @@ impl Fused {
         self.set_rule(Rule::Affine(layer));
     }
 
-    /// Makes a dense layer over a batch the rule of the run just begun (layouts in
-    /// [`Affine::batch`]): `xt` are its inputs feature by feature (stored transposed, sample
-    /// by sample), `first_input` the node of input 0 of sample 0 if they are recorded,
-    /// `derivatives` each output's `act'(z)`.
+    /// Makes a dense layer over a batch the rule of the run just begun (layout in
+    /// [`Affine::batch`]): `xt` are its inputs feature by feature, `first_input` the node of
+    /// input 0 of sample 0 if they are recorded, `derivatives` each output's `act'(z)`.
     pub(crate) fn affine_batch(
         &mut self,
         mut layer: Affine,
@@ -185,14 +183,7 @@ impl Fused {
         layer.inputs = n as u32;
         layer.outputs = (derivatives.len() / b) as u32;
         layer.finite &= all_finite(xt);
-        let at = self.data.len();
-        layer.data_at = at as u32;
-        self.data.resize(at + xt.len(), 0.0);
-        for (i, row) in self.data[at..].chunks_exact_mut(n.max(1)).enumerate() {
-            for (v, &x) in row.iter_mut().zip(xt[i..].iter().step_by(b)) {
-                *v = x;
-            }
-        }
+        layer.data_at = self.keep(xt);
         self.data.extend_from_slice(derivatives);
         self.set_rule(Rule::Affine(layer));
     }
@@ -307,19 +298,22 @@ impl Fused {
             if live == 0 {
                 return;
             }
-            let (gt, x) = if live == b {
-                (&w.gt[..], x)
+            // The live samples' inputs, sample by sample (the layout `outer_products` reads),
+            // and their column of G.
+            w.xc.clear();
+            for &i in &w.live {
+                w.xc.extend((0..n).map(|k| x[k * b + i]));
+            }
+            let gt = if live == b {
+                &w.gt[..]
             } else {
                 w.gc.clear();
                 for j in 0..outputs {
                     w.gc.extend(w.live.iter().map(|&i| w.gt[j * b + i]));
                 }
-                w.xc.clear();
-                for &i in &w.live {
-                    w.xc.extend_from_slice(&x[i * n..(i + 1) * n]);
-                }
-                (&w.gc[..], &w.xc[..])
+                &w.gc[..]
             };
+            let x = &w.xc[..];
             let p = layer.weights as usize;
             outer_products(gt, x, n, live, &mut g[p..p + outputs * width]);
             if let AffineInputs::Range(first_input) = layer.input_nodes {
@@ -359,8 +353,8 @@ impl Fused {
                     continue;
                 }
                 let p = layer.weights as usize + j * width;
-                for (gw, xk) in g[p..p + n].iter_mut().zip(&x[i * n..(i + 1) * n]) {
-                    *gw += gij * xk;
+                for (k, gw) in g[p..p + n].iter_mut().enumerate() {
+                    *gw += gij * x[k * b + i];
                 }
                 g[p + n] += gij;
                 if let AffineInputs::Range(first) = layer.input_nodes {
