@@ -591,12 +591,12 @@ pub fn l2<'t>(params: &[Value<'t>], lambda: f64) -> Result<Value<'t>> {
         return Err(Error::EmptyDataset);
     };
     let tape: &'t Tape = first.tape;
-    // reg = lambda * sum p^2;  d/dp_k = 2 lambda p_k
-    let mut sum = 0.0;
+    // reg = lambda * sum p^2;  d/dp_k = 2 lambda p_k. The tapes are checked in their own loop:
+    // a sum in a loop that may panic is kept in memory, a store and a load on every add.
     for p in params {
         tape.check_same(p.tape);
-        sum += p.value * p.value;
     }
+    let sum = params.iter().fold(0.0, |s, p| s + p.value * p.value);
     let value = lambda * sum;
     let index = tape.with_records(|r| {
         for p in params {
