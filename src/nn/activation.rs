@@ -68,6 +68,17 @@ impl Activation {
         }
     }
 
+    /// The op an activated node records, `None` for the identity.
+    #[inline]
+    pub(crate) fn op(self) -> Option<Op> {
+        match self {
+            Activation::Sigmoid => Some(Op::Sigmoid),
+            Activation::Tanh => Some(Op::Tanh),
+            Activation::Relu => Some(Op::Relu),
+            Activation::Identity => None,
+        }
+    }
+
     /// The op and its `(value, derivative)` at `x`, or `None` for the identity.
     #[inline]
     pub(crate) fn rule(self, x: f64) -> Option<(Op, (f64, f64))> {

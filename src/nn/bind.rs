@@ -236,10 +236,20 @@ impl<'t, 'm> Bound<'t, 'm> {
         Ok(layer_inputs)
     }
 
-    /// Allocation-free forward pass for the training loop.
+    /// Allocation-free forward pass of inputs `x` (the values of `nodes`, or constants), after
+    /// checking them.
     pub(crate) fn record(&self, nodes: Option<&[u32]>, x: &[f64], s: &mut Scratch) -> Result<()> {
+        check_input(self.shapes, x)?;
+        self.record_checked(nodes, x, s);
+        Ok(())
+    }
+
+    /// [`Bound::record`] of inputs already checked: the training loop's, whose rows come from
+    /// a [`Dataset`](crate::Dataset) (finite by construction) checked against the model
+    /// before the first step.
+    pub(crate) fn record_checked(&self, nodes: Option<&[u32]>, x: &[f64], s: &mut Scratch) {
         self.tape
-            .with_records(|r| record_stack(r, self.shapes, self.params, self.leaves, nodes, x, s))
+            .with_records(|r| record_stack(r, self.shapes, self.params, self.leaves, nodes, x, s));
     }
 
     /// Allocation-free forward pass of a batch of plain inputs (sizes and values already

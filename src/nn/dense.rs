@@ -101,7 +101,8 @@ pub(crate) struct Leaves {
 }
 
 /// Recorded forward pass, each layer one fused node. Inputs are tape nodes (`input_nodes`) or
-/// constants (`None`). See [`Scratch::output_nodes`] for the outputs.
+/// constants (`None`), already checked ([`check_input`]). See [`Scratch::output_nodes`] for
+/// the outputs.
 pub(crate) fn record_stack(
     r: &mut Records,
     shapes: &[Shape],
@@ -110,8 +111,7 @@ pub(crate) fn record_stack(
     input_nodes: Option<&[u32]>,
     input_values: &[f64],
     s: &mut Scratch,
-) -> Result<()> {
-    check_input(shapes, input_values)?;
+) {
     let mut offset = 0;
     for (l, shape) in shapes.iter().enumerate() {
         let (done, next) = Scratch::split(&mut s.layers, s.cur);
@@ -146,7 +146,6 @@ pub(crate) fn record_stack(
         s.cur = 1 - s.cur;
         offset += layer.len();
     }
-    Ok(())
 }
 
 /// Reusable buffers for recording a batch; values are stored feature by feature (value k of
@@ -249,17 +248,18 @@ pub(crate) fn record_stack_batch<'x>(
 fn activate(act: Activation, z: &[f64], values: &mut Vec<f64>, d: &mut Vec<f64>) -> Option<Op> {
     #[inline(always)]
     fn each(rule: impl Fn(f64) -> (f64, f64), z: &[f64], values: &mut Vec<f64>, d: &mut Vec<f64>) {
-        // Sized first, then written in place: no capacity check per value.
-        let start = values.len();
-        values.resize(start + z.len(), 0.0);
-        d.resize(z.len(), 0.0);
-        for ((v, dv), &z) in values[start..].iter_mut().zip(d.iter_mut()).zip(z) {
-            (*v, *dv) = rule(z);
-        }
+        // Room made once; `d` is written by an exact-size `extend` (no check per value), and
+        // the push into `values` has its room. No zero-fill first: a layer is often a handful
+        // of values, where filling costs more than the arithmetic.
+        values.reserve(z.len());
+        d.extend(z.iter().map(|&z| {
+            let (v, dv) = rule(z);
+            values.push(v);
+            dv
+        }));
     }
     use crate::engine::ops;
     d.clear();
-    let op = act.rule(0.0).map(|(op, _)| op);
     match act {
         Activation::Sigmoid => each(ops::sigmoid, z, values, d),
         Activation::Tanh => each(ops::tanh, z, values, d),
@@ -269,7 +269,7 @@ fn activate(act: Activation, z: &[f64], values: &mut Vec<f64>, d: &mut Vec<f64>)
             d.resize(z.len(), 1.0);
         }
     }
-    op
+    act.op()
 }
 
 /// Checks an input: the model's input size, every value finite.

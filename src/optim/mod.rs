@@ -229,7 +229,8 @@ impl fmt::Debug for Schedule {
 /// The rate for step `t`, or [`Error::InvalidSchedule`] if a closure gave an unusable one.
 fn rate_at(schedule: &Schedule, t: usize) -> Result<f64> {
     let lr = schedule.at(t);
-    if lr.is_finite() && lr >= 0.0 {
+    // Finite and >= 0 (NaN fails both comparisons), as two comparisons.
+    if (0.0..=f64::MAX).contains(&lr) {
         Ok(lr)
     } else {
         Err(Error::InvalidSchedule { step: t, rate: lr })

@@ -42,8 +42,8 @@ pub(crate) struct BatchBuffers {
 /// # Errors
 ///
 /// [`Error::NonFiniteLoss`] (with `epoch`) naming the first sample whose loss is NaN or
-/// infinite, or the first sample of the batch if only the scaled sum overflows; the inputs'
-/// errors of a forward pass. The samples must have passed [`check_samples`].
+/// infinite, or the first sample of the batch if only the scaled sum overflows. The samples
+/// must have passed [`check_samples`] (their inputs are not checked again).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn record_loss(
     bound: &Bound<'_, '_>,
@@ -56,10 +56,18 @@ pub(crate) fn record_loss(
     mut on_sample: impl FnMut(&[f64], &[f64]),
 ) -> Result<(u32, f64)> {
     let tape = bound.tape();
+    let batch = samples.clone().count();
+    if batch == 1 && scale == 1.0 {
+        // One sample (per-sample SGD): its loss node is the batch's, checked once.
+        let i = samples.clone().next().unwrap_or(0);
+        bound.record_checked(None, data.input(i), &mut buffers.scratch);
+        let s = &buffers.scratch;
+        let (nodes, outputs) = (s.output_nodes(), s.output_values());
+        return sample_loss(tape, nodes, outputs, data, i, loss, epoch, &mut on_sample);
+    }
     buffers.losses.clear();
     let mut first = None;
     let mut sum = 0.0;
-    let batch = samples.clone().count();
     if batch > 1 {
         let rows = samples.clone().map(|i| data.input(i));
         bound.record_batch(rows, batch, &mut buffers.batch);
@@ -69,36 +77,23 @@ pub(crate) fn record_loss(
         let (nodes, outputs) = if batch > 1 {
             buffers.batch.sample(k)
         } else {
-            bound.record(None, data.input(i), &mut buffers.scratch)?;
+            bound.record_checked(None, data.input(i), &mut buffers.scratch);
             let s = &buffers.scratch;
             (s.output_nodes(), s.output_values())
         };
-        let (node, value) = tape.with_records(|r| loss.record(r, nodes, outputs, data.target(i)));
-        if !value.is_finite() {
-            return Err(Error::NonFiniteLoss {
-                epoch,
-                sample: i,
-                loss: value,
-            });
-        }
-        on_sample(outputs, data.target(i));
+        let (node, value) =
+            sample_loss(tape, nodes, outputs, data, i, loss, epoch, &mut on_sample)?;
         buffers.losses.push(node);
         sum += value;
     }
-    let (node, value) = match buffers.losses[..] {
-        [only] if scale == 1.0 => (only, sum),
-        ref losses => {
-            // b = scale * (l_0 + l_1 + ...);  db/dl_i = scale
-            let value = scale * sum;
-            let node = tape.with_records(|r| {
-                for &l in losses {
-                    r.edge(l, scale);
-                }
-                r.finish(Op::Loss, value)
-            });
-            (node, value)
+    // b = scale * (l_0 + l_1 + ...);  db/dl_i = scale
+    let value = scale * sum;
+    let node = tape.with_records(|r| {
+        for &l in &buffers.losses {
+            r.edge(l, scale);
         }
-    };
+        r.finish(Op::Loss, value)
+    });
     if !value.is_finite() {
         return Err(Error::NonFiniteLoss {
             epoch,
@@ -106,5 +101,32 @@ pub(crate) fn record_loss(
             loss: value,
         });
     }
+    Ok((node, value))
+}
+
+/// Records sample `i`'s loss on its model outputs (`nodes`, `outputs`), checks it and shows
+/// the outputs to `on_sample`; returns the loss node and value.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn sample_loss(
+    tape: &crate::engine::Tape,
+    nodes: &[u32],
+    outputs: &[f64],
+    data: &Dataset,
+    i: usize,
+    loss: Loss,
+    epoch: usize,
+    on_sample: &mut impl FnMut(&[f64], &[f64]),
+) -> Result<(u32, f64)> {
+    let targets = data.target(i);
+    let (node, value) = tape.with_records(|r| loss.record(r, nodes, outputs, targets));
+    if !value.is_finite() {
+        return Err(Error::NonFiniteLoss {
+            epoch,
+            sample: i,
+            loss: value,
+        });
+    }
+    on_sample(outputs, targets);
     Ok((node, value))
 }

@@ -115,6 +115,7 @@ impl Dataset {
     ///
     /// If `i >= len()`.
     #[must_use]
+    #[inline]
     pub fn input(&self, i: usize) -> &[f64] {
         &self.inputs[i * self.input_size..(i + 1) * self.input_size]
     }
@@ -125,6 +126,7 @@ impl Dataset {
     ///
     /// If `i >= len()`.
     #[must_use]
+    #[inline]
     pub fn target(&self, i: usize) -> &[f64] {
         &self.targets[i * self.target_size..(i + 1) * self.target_size]
     }
