@@ -195,6 +195,13 @@ impl Loss {
         values: &[f64],
         targets: &[f64],
     ) -> (u32, f64) {
+        if let [node] = *nodes {
+            // One output (per-sample SGD on one target): an elementary node, one append, and
+            // swept with the elementary nodes.
+            let mut partial = 0.0;
+            let loss = self.rule(values, targets, |_, d| partial += d);
+            return (r.unary(Op::Loss, loss, (node, partial)), loss);
+        }
         let loss = self.rule(values, targets, |k, d| r.edge(nodes[k], d));
         (r.finish(Op::Loss, loss), loss)
     }
