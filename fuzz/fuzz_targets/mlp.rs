@@ -1,5 +1,6 @@
-//! Bytes become a network (sizes, activations, parameters), a dataset and hyperparameters,
-//! all capped small; then a few training steps.
+//! Bytes become a network (sizes, activations, parameters), a loss (mse, hinge, binary or
+//! softmax cross-entropy), a dataset and hyperparameters, all capped small; then a few
+//! training steps.
 //!
 //! Asserts: no panic; a network recorded with dense-layer blocks and node by node gives the
 //! same values and gradients, bit for bit; bad shapes, data and hyperparameters come back as errors; a step either
@@ -8,7 +9,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tapegrad::{mse, Activation, Dataset, Error, Mlp, Sgd, Tape, TrainConfig, Trainer};
+use tapegrad::{mse, Activation, Dataset, Error, Loss, Mlp, Sgd, Tape, TrainConfig, Trainer};
 
 #[path = "bytes.rs"]
 mod bytes;
@@ -48,8 +49,20 @@ fn run(data: &[u8]) {
         Err(e) => panic!("unexpected error building the model: {e}"),
     };
 
+    let loss = match b.u8() % 4 {
+        0 => Loss::Mse,
+        1 => Loss::Hinge,
+        2 => Loss::BceWithLogits,
+        _ => Loss::CrossEntropy,
+    };
     let rows = 1 + usize::from(b.u8() % 4);
     let (inputs, outputs) = (model.input_size(), model.output_size());
+    // A cross-entropy target is one class index; the other losses take one per output.
+    let target_width = if loss == Loss::CrossEntropy {
+        1
+    } else {
+        outputs
+    };
     // Occasionally a row of the wrong width.
     let width = |b: &mut Bytes, n: usize| if b.u8() == 0 { n + 1 } else { n };
     let xs: Vec<Vec<f64>> = (0..rows)
@@ -60,14 +73,14 @@ fn run(data: &[u8]) {
         .collect();
     let ys: Vec<Vec<f64>> = (0..rows)
         .map(|_| {
-            let n = width(&mut b, outputs);
-            (0..n).map(|_| b.f64()).collect()
+            let n = width(&mut b, target_width);
+            (0..n).map(|_| target(&mut b, loss, outputs)).collect()
         })
         .collect();
     let Ok(data) = Dataset::new(&xs, &ys) else {
         return;
     };
-    if data.input_size() == inputs && data.target_size() == outputs {
+    if data.input_size() == inputs && data.target_size() == outputs && outputs == target_width {
         blocks_match_nodes(&model, data.input(0), data.target(0));
     }
     let lr = b.f64();
@@ -76,6 +89,7 @@ fn run(data: &[u8]) {
         return;
     };
     let config = TrainConfig::default()
+        .loss(loss)
         .epochs(1 + usize::from(b.u8() % 3))
         .batch_size(usize::from(b.u8() % 5));
     let Ok(mut trainer) = Trainer::new(config) else {
@@ -107,7 +121,13 @@ fn run(data: &[u8]) {
             // Rows of another width than the model's: an error naming the sizes.
             Err(Error::InputSize { .. } | Error::TargetSize { .. }) => {
                 assert_same(&before, model.parameters());
-                assert!(data.input_size() != inputs || data.target_size() != outputs);
+                assert!(data.input_size() != inputs || data.target_size() != target_width);
+                return;
+            }
+            // A target the loss cannot use (not +-1 for hinge, outside [0, 1] for binary
+            // cross-entropy, not a class index below the output count, not finite).
+            Err(Error::InvalidTarget { .. } | Error::ClassTarget { .. }) => {
+                assert_same(&before, model.parameters());
                 return;
             }
             Err(e) => panic!("unexpected error from a step: {e}"),
@@ -157,6 +177,20 @@ fn blocks_match_nodes(model: &Mlp, x: &[f64], target: &[f64]) {
         blocks.iter().zip(&nodes).all(|(a, b)| same(a, b)),
         "blocks {blocks:?}\nnodes  {nodes:?}"
     );
+}
+
+/// A target for `loss`: mostly one it accepts, sometimes any number (which it may refuse).
+fn target(b: &mut Bytes, loss: Loss, outputs: usize) -> f64 {
+    if b.u8() == 0 {
+        return b.f64();
+    }
+    match loss {
+        Loss::Hinge => [1.0, -1.0][usize::from(b.u8() & 1)],
+        Loss::BceWithLogits => f64::from(b.u8()) / 255.0,
+        // Sometimes one past the last class.
+        Loss::CrossEntropy => (usize::from(b.u8()) % (outputs + 1)) as f64,
+        _ => b.f64(),
+    }
 }
 
 fn config_batch(b: &mut Bytes, rows: usize) -> usize {

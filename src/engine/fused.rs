@@ -1,59 +1,16 @@
 //! Fused runs: a range of nodes whose gradients one vector rule passes back.
 //!
-//! A run takes the indices from `first` up to the next elementary node or run
-//! ([`Records::run_end`](super::record::Records::run_end)) and stores what its rule needs. The reverse
-//! sweep runs the rule when it reaches the run, which is after every node that uses its outputs
-//! and before any of its inputs. The rules, by shape:
+//! A run takes the indices from `first` up to the next elementary node or run and stores what
+//! its rule needs. The reverse sweep runs the rule when it reaches the run, which is after
+//! every node that uses its outputs and before any of its inputs. The rules, by shape:
 //!
 //! ```text
 //! Leaves              nothing to pass back (inputs, parameters, constants)
 //! Edges   y           grad[x_k] += p_k * grad[y]         n-ary: sum, dot, losses, custom ops
-//! Affine  a_j = act(z_j),  z_j = b_j + sum_k w_jk x_k     a dense layer over a block of leaves
-//!         g_j = grad[a_j] * act'(z_j)
-//!         grad[b_j] += g_j,  grad[w_jk] += g_j x_k,  grad[x_k] += g_j w_jk
+//! Affine  a = act(W x + b)                                a dense layer (affine.rs)
 //! ```
-//!
-//! An `Affine` run's weights are the leaves `weights + j * (inputs + 1) + k` (row j: its
-//! weights, then its bias). A layer over recorded inputs needs their values for
-//! `grad[x_k]`; they are stored once ([`Fused::keep`], [`Fused::keep_weights`]) so that every
-//! use of the layer refers to one copy. A layer over constants reads no weights.
 
-use super::trace::Op;
-
-/// Where a dense layer's inputs come from.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) enum AffineInputs {
-    /// Plain numbers: no gradient flows to them.
-    Constants,
-    /// The nodes `first..first + inputs`.
-    Range(u32),
-    /// The nodes listed at `Fused::listed[at..at + inputs]`.
-    Listed(u32),
-}
-
-/// A dense layer applied to one input.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Affine {
-    pub(crate) inputs: u32,
-    pub(crate) outputs: u32,
-    pub(crate) input_nodes: AffineInputs,
-    /// The leaf holding row 0's first weight.
-    pub(crate) weights: u32,
-    /// Where the weights' values are in `Fused::data` (same layout as the leaves).
-    pub(crate) weights_at: u32,
-    /// Where the input values, then each output's `act'(z_j)`, are in `Fused::data`.
-    pub(crate) data_at: u32,
-    /// Samples: 1 for one input. A batch of `B` samples is stored feature by feature: node
-    /// `first + j * B + i` is output j of sample i, input k of sample i is at `k * B + i`
-    /// (values and, for recorded inputs, node `Range` start), and so are the derivatives.
-    pub(crate) batch: u32,
-    /// For a batch: whether its inputs and weights were all finite when it was recorded, so
-    /// that a zero `G` entry times them is 0 (else the rule skips zeros one by one, as the
-    /// single-sample rule does, so that `0 * inf` does not make a NaN).
-    pub(crate) finite: bool,
-    /// The activation applied to `z`, for inspection.
-    pub(crate) activation: Option<Op>,
-}
+use super::affine::Affine;
 
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Rule {
@@ -82,10 +39,11 @@ pub(crate) struct Fused {
     pub(crate) edge_partials: Vec<f64>,
     /// Where the edges of the n-ary node being recorded start.
     open: u32,
+    /// The numbers rules refer to (a dense layer's inputs, derivatives and kept weights).
     pub(crate) data: Vec<f64>,
     pub(crate) listed: Vec<u32>,
     /// Weights kept on demand by [`Fused::keep_weights`]: (first leaf, where in `data`).
-    kept_weights: Vec<(u32, u32)>,
+    pub(crate) kept_weights: Vec<(u32, u32)>,
 }
 
 impl Fused {
@@ -98,7 +56,7 @@ impl Fused {
         });
     }
 
-    fn set_rule(&mut self, rule: Rule) {
+    pub(crate) fn set_rule(&mut self, rule: Rule) {
         if let Some(last) = self.runs.last_mut() {
             last.rule = rule;
         }
@@ -128,66 +86,6 @@ impl Fused {
         at
     }
 
-    /// Where the values of the weights whose first leaf is `leaf` are kept, storing `values`
-    /// the first time a layer asks (a layer over constants never needs its weights kept: its
-    /// rule passes nothing back to its inputs).
-    pub(crate) fn keep_weights(&mut self, leaf: u32, values: &[f64]) -> u32 {
-        if let Some(&(_, at)) = self.kept_weights.iter().find(|(l, _)| *l == leaf) {
-            return at;
-        }
-        let at = self.keep(values);
-        self.kept_weights.push((leaf, at));
-        at
-    }
-
-    /// Makes a dense layer the rule of the run just begun: `x` are its input values, `nodes`
-    /// their nodes (`None` for constants), `derivatives` each output's `act'(z_j)`.
-    pub(crate) fn affine(
-        &mut self,
-        mut layer: Affine,
-        nodes: Option<&[u32]>,
-        x: &[f64],
-        derivatives: &[f64],
-    ) {
-        layer.input_nodes = match nodes {
-            None => AffineInputs::Constants,
-            Some(nodes) if is_range(nodes) => {
-                AffineInputs::Range(nodes.first().copied().unwrap_or(0))
-            }
-            Some(nodes) => {
-                let at = self.listed.len() as u32;
-                self.listed.extend_from_slice(nodes);
-                AffineInputs::Listed(at)
-            }
-        };
-        layer.inputs = x.len() as u32;
-        layer.outputs = derivatives.len() as u32;
-        layer.data_at = self.keep(x);
-        self.data.extend_from_slice(derivatives);
-        self.set_rule(Rule::Affine(layer));
-    }
-
-    /// Makes a dense layer over a batch the rule of the run just begun (layout in
-    /// [`Affine::batch`]): `xt` are its inputs feature by feature, `first_input` the node of
-    /// input 0 of sample 0 if they are recorded, `derivatives` each output's `act'(z)`.
-    pub(crate) fn affine_batch(
-        &mut self,
-        mut layer: Affine,
-        first_input: Option<u32>,
-        xt: &[f64],
-        derivatives: &[f64],
-    ) {
-        let b = layer.batch as usize;
-        let n = xt.len() / b;
-        layer.input_nodes = first_input.map_or(AffineInputs::Constants, AffineInputs::Range);
-        layer.inputs = n as u32;
-        layer.outputs = (derivatives.len() / b) as u32;
-        layer.finite &= all_finite(xt);
-        layer.data_at = self.keep(xt);
-        self.data.extend_from_slice(derivatives);
-        self.set_rule(Rule::Affine(layer));
-    }
-
     /// Runs `run`'s rule; `g` holds node `i`'s gradient at `g[i]`.
     pub(crate) fn backward(&self, run: &Run, g: &mut [f64]) {
         match run.rule {
@@ -206,164 +104,6 @@ impl Fused {
                 }
             }
             Rule::Affine(layer) => self.affine_backward(run, &layer, g),
-        }
-    }
-
-    /// The dense rule (module docs), rows from the last to the first as an unfused sweep
-    /// would visit them.
-    fn affine_backward(&self, run: &Run, layer: &Affine, g: &mut [f64]) {
-        if layer.batch > 1 {
-            self.affine_batch_backward(run, layer, g);
-        } else {
-            self.affine_sample_backward(run, layer, g);
-        }
-    }
-
-    /// The dense rule for one sample.
-    #[inline(never)]
-    fn affine_sample_backward(&self, run: &Run, layer: &Affine, g: &mut [f64]) {
-        let (inputs, outputs) = (layer.inputs as usize, layer.outputs as usize);
-        let width = inputs + 1;
-        let data = &self.data[layer.data_at as usize..];
-        let (x, d) = (&data[..inputs], &data[inputs..inputs + outputs]);
-        // Only a layer over recorded inputs has its weights kept (it needs them for them).
-        let weights = match layer.input_nodes {
-            AffineInputs::Constants => &[][..],
-            _ => &self.data[layer.weights_at as usize..][..outputs * width],
-        };
-        for j in (0..outputs).rev() {
-            let gj = g[run.first as usize + j] * d[j];
-            if gj == 0.0 {
-                continue;
-            }
-            let p = layer.weights as usize + j * width;
-            add_scaled(&mut g[p..p + inputs], gj, x);
-            g[p + inputs] += gj;
-            match layer.input_nodes {
-                AffineInputs::Constants => {}
-                AffineInputs::Range(first) => {
-                    let row = &weights[j * width..j * width + inputs];
-                    let first = first as usize;
-                    add_scaled(&mut g[first..first + inputs], gj, row);
-                }
-                AffineInputs::Listed(at) => {
-                    let row = &weights[j * width..(j + 1) * width];
-                    let nodes = &self.listed[at as usize..][..inputs];
-                    for (&node, w) in nodes.iter().zip(row) {
-                        g[node as usize] += gj * w;
-                    }
-                }
-            }
-        }
-    }
-
-    /// The dense rule over a batch (layouts in [`Affine::batch`]), with
-    /// `G = grad[a] * act'(z)` (outputs by samples): `grad[b] += G 1`, `grad[W] += G X`,
-    /// `grad[X] += W^T G`, as blocked matrix products. Each sum runs over the samples (or the
-    /// rows) in a fixed order, so a batch gives the same bits every time, though not the bits
-    /// of its samples swept one by one.
-    #[inline(never)] // kept out of the single-sample rule, whose loops it would crowd
-    fn affine_batch_backward(&self, run: &Run, layer: &Affine, g: &mut [f64]) {
-        let (n, b) = (layer.inputs as usize, layer.batch as usize);
-        let outputs = layer.outputs as usize;
-        let width = n + 1;
-        let data = &self.data[layer.data_at as usize..];
-        let (x, d) = (&data[..n * b], &data[n * b..(n + outputs) * b]);
-        thread_local! {
-            static WORK: std::cell::RefCell<BatchWork> = std::cell::RefCell::default();
-        }
-        WORK.with(|cell| {
-            let w = &mut *cell.borrow_mut();
-            let first = run.first as usize;
-            w.gt.clear();
-            let grads = g[first..first + outputs * b].iter().zip(d);
-            w.gt.extend(grads.map(|(ga, d)| ga * d));
-            if !layer.finite {
-                return self.affine_batch_backward_skipping_zeros(layer, &w.gt, x, g);
-            }
-            // Samples whose G column is all zero (closed hinges, closed ReLUs) pass nothing
-            // back: the products run over the others only, gathered.
-            // The bits of each column's entries, ORed without the sign: nonzero if one is
-            // (a branch-free pass over the rows, which vectorizes).
-            w.mask.clear();
-            w.mask.resize(b, 0);
-            for row in w.gt.chunks_exact(b) {
-                for (m, v) in w.mask.iter_mut().zip(row) {
-                    *m |= v.to_bits() << 1;
-                }
-            }
-            w.live.clear();
-            w.live.extend((0..b).filter(|&i| w.mask[i] != 0));
-            let live = w.live.len();
-            if live == 0 {
-                return;
-            }
-            // The live samples' inputs, sample by sample (the layout `outer_products` reads),
-            // and their column of G.
-            w.xc.clear();
-            for &i in &w.live {
-                w.xc.extend((0..n).map(|k| x[k * b + i]));
-            }
-            let gt = if live == b {
-                &w.gt[..]
-            } else {
-                w.gc.clear();
-                for j in 0..outputs {
-                    w.gc.extend(w.live.iter().map(|&i| w.gt[j * b + i]));
-                }
-                &w.gc[..]
-            };
-            let x = &w.xc[..];
-            let p = layer.weights as usize;
-            outer_products(gt, x, n, live, &mut g[p..p + outputs * width]);
-            if let AffineInputs::Range(first_input) = layer.input_nodes {
-                let weights = &self.data[layer.weights_at as usize..][..outputs * width];
-                let gx = &mut g[first_input as usize..][..n * b];
-                if live == b {
-                    weights_transposed_times(weights, n, gt, b, gx);
-                } else {
-                    w.gxc.clear();
-                    w.gxc.resize(n * live, 0.0);
-                    weights_transposed_times(weights, n, gt, live, &mut w.gxc);
-                    for (gxk, gck) in gx.chunks_exact_mut(b).zip(w.gxc.chunks_exact(live)) {
-                        for (&i, v) in w.live.iter().zip(gck) {
-                            gxk[i] += v;
-                        }
-                    }
-                }
-            }
-        });
-    }
-
-    /// [`Fused::affine_batch_backward`] for a batch with a non-finite input or weight: sample
-    /// by sample from the last, each as the single-sample rule, skipping zero entries of `G`.
-    fn affine_batch_backward_skipping_zeros(
-        &self,
-        layer: &Affine,
-        gt: &[f64],
-        x: &[f64],
-        g: &mut [f64],
-    ) {
-        let (n, b) = (layer.inputs as usize, layer.batch as usize);
-        let (width, outputs) = (n + 1, gt.len() / b);
-        for i in (0..b).rev() {
-            for j in (0..outputs).rev() {
-                let gij = gt[j * b + i];
-                if gij == 0.0 {
-                    continue;
-                }
-                let p = layer.weights as usize + j * width;
-                for (k, gw) in g[p..p + n].iter_mut().enumerate() {
-                    *gw += gij * x[k * b + i];
-                }
-                g[p + n] += gij;
-                if let AffineInputs::Range(first) = layer.input_nodes {
-                    let w = &self.data[layer.weights_at as usize + j * width..][..n];
-                    for (k, wk) in w.iter().enumerate() {
-                        g[first as usize + k * b + i] += gij * wk;
-                    }
-                }
-            }
         }
     }
 
@@ -391,229 +131,5 @@ impl Fused {
     pub(crate) fn reserve_edges(&mut self, edges: usize) {
         let _ = self.edge_inputs.try_reserve(edges);
         let _ = self.edge_partials.try_reserve(edges);
-    }
-}
-
-/// Whether `nodes` are consecutive indices `first, first + 1, ...`.
-fn is_range(nodes: &[u32]) -> bool {
-    nodes.windows(2).all(|w| w[1] == w[0].wrapping_add(1))
-}
-
-/// A dense layer's pre-activations into `z`: for each row j,
-/// `z_j = ((b_j + w_j0 x0) + w_j1 x1) + ...`, summed left to right from the bias. `weights`
-/// holds the rows one after another, each as its weights then its bias.
-///
-/// Each row's sum is one chain of dependent adds; four rows are summed side by side so that
-/// four chains are in flight at once, each still in its own left-to-right order.
-#[inline]
-pub(crate) fn affine_forward(weights: &[f64], x: &[f64], outputs: usize, z: &mut Vec<f64>) {
-    let n = x.len();
-    let width = n + 1;
-    z.clear();
-    let rows = &weights[..outputs * width];
-    let mut quads = rows.chunks_exact(4 * width);
-    for quad in &mut quads {
-        let (r0, rest) = quad.split_at(width);
-        let (r1, rest) = rest.split_at(width);
-        let (r2, r3) = rest.split_at(width);
-        let mut acc = [r0[n], r1[n], r2[n], r3[n]];
-        let terms = x.iter().zip(r0).zip(r1).zip(r2).zip(r3);
-        for ((((xk, w0), w1), w2), w3) in terms {
-            acc[0] += w0 * xk;
-            acc[1] += w1 * xk;
-            acc[2] += w2 * xk;
-            acc[3] += w3 * xk;
-        }
-        z.extend_from_slice(&acc);
-    }
-    z.extend(quads.remainder().chunks_exact(width).map(|row| {
-        let (w, bias) = row.split_at(n);
-        let mut zj = bias[0];
-        for (wk, xk) in w.iter().zip(x) {
-            zj += wk * xk;
-        }
-        zj
-    }));
-}
-
-/// A thread's scratch for the batched dense rule.
-#[derive(Debug, Default)]
-struct BatchWork {
-    /// `G = grad[a] * act'(z)`, outputs by samples.
-    gt: Vec<f64>,
-    /// Per sample, nonzero if its column of `G` has a nonzero entry; those samples.
-    mask: Vec<u64>,
-    live: Vec<usize>,
-    /// `G`, the inputs and the input gradients of the live samples, gathered.
-    gc: Vec<f64>,
-    xc: Vec<f64>,
-    gxc: Vec<f64>,
-}
-
-/// `y += a x`, element by element: one contiguous loop the compiler vectorizes.
-#[inline(always)]
-fn add_scaled(y: &mut [f64], a: f64, x: &[f64]) {
-    for (yk, xk) in y.iter_mut().zip(x) {
-        *yk += a * xk;
-    }
-}
-
-/// Whether every value is finite (a branch-free pass: it vectorizes).
-pub(crate) fn all_finite(values: &[f64]) -> bool {
-    !values.iter().fold(false, |bad, v| bad | !v.is_finite())
-}
-
-/// `gw[j][k] += sum_i gt[j][i] x[i][k]` and `gw[j][n] += sum_i gt[j][i]` for the rows `gw[j]`
-/// (`n` weights then a bias) of `gw`: `gt` is outputs by samples, `x` samples by inputs. Two
-/// rows and eight inputs at a time in registers, each summed over the samples in order.
-fn outer_products(gt: &[f64], x: &[f64], n: usize, b: usize, gw: &mut [f64]) {
-    let width = n + 1;
-    let mut rows = gw.chunks_exact_mut(2 * width);
-    let mut grows = gt.chunks_exact(2 * b);
-    for (pair, gj) in (&mut rows).zip(&mut grows) {
-        let (w0, w1) = pair.split_at_mut(width);
-        let (g0, g1) = gj.split_at(b);
-        let mut k0 = 0;
-        while k0 + 8 <= n {
-            let (mut a0, mut a1) = ([0.0; 8], [0.0; 8]);
-            a0.copy_from_slice(&w0[k0..k0 + 8]);
-            a1.copy_from_slice(&w1[k0..k0 + 8]);
-            for i in 0..b {
-                let (s0, s1) = (g0[i], g1[i]);
-                let xi = &x[i * n + k0..i * n + k0 + 8];
-                for l in 0..8 {
-                    a0[l] += s0 * xi[l];
-                    a1[l] += s1 * xi[l];
-                }
-            }
-            w0[k0..k0 + 8].copy_from_slice(&a0);
-            w1[k0..k0 + 8].copy_from_slice(&a1);
-            k0 += 8;
-        }
-        for k in k0..n {
-            let (mut a0, mut a1) = (w0[k], w1[k]);
-            for i in 0..b {
-                let xik = x[i * n + k];
-                a0 += g0[i] * xik;
-                a1 += g1[i] * xik;
-            }
-            (w0[k], w1[k]) = (a0, a1);
-        }
-        w0[n] += g0.iter().fold(0.0, |s, v| s + v);
-        w1[n] += g1.iter().fold(0.0, |s, v| s + v);
-    }
-    for (row, gj) in rows
-        .into_remainder()
-        .chunks_exact_mut(width)
-        .zip(grows.remainder().chunks_exact(b))
-    {
-        for (k, w) in row[..n].iter_mut().enumerate() {
-            *w = (0..b).fold(*w, |s, i| s + gj[i] * x[i * n + k]);
-        }
-        row[n] += gj.iter().fold(0.0, |s, v| s + v);
-    }
-}
-
-/// `gx[k * b + i] += sum_j w_jk gt[j * b + i]` for the rows `w_j` of `weights` (each `n`
-/// weights then a bias), summed over j from the last row to the first as the single-sample
-/// rule does; two inputs and eight samples at a time in registers.
-fn weights_transposed_times(weights: &[f64], n: usize, gt: &[f64], b: usize, gx: &mut [f64]) {
-    let width = n + 1;
-    let outputs = gt.len() / b;
-    let mut pairs = gx.chunks_exact_mut(2 * b);
-    let mut k = 0;
-    for pair in &mut pairs {
-        let (gx0, gx1) = pair.split_at_mut(b);
-        let mut i0 = 0;
-        while i0 + 8 <= b {
-            let (mut a0, mut a1) = ([0.0; 8], [0.0; 8]);
-            a0.copy_from_slice(&gx0[i0..i0 + 8]);
-            a1.copy_from_slice(&gx1[i0..i0 + 8]);
-            for j in (0..outputs).rev() {
-                let (w0, w1) = (weights[j * width + k], weights[j * width + k + 1]);
-                let gj = &gt[j * b + i0..j * b + i0 + 8];
-                for l in 0..8 {
-                    a0[l] += w0 * gj[l];
-                    a1[l] += w1 * gj[l];
-                }
-            }
-            gx0[i0..i0 + 8].copy_from_slice(&a0);
-            gx1[i0..i0 + 8].copy_from_slice(&a1);
-            i0 += 8;
-        }
-        for i in i0..b {
-            for j in (0..outputs).rev() {
-                let gji = gt[j * b + i];
-                gx0[i] += weights[j * width + k] * gji;
-                gx1[i] += weights[j * width + k + 1] * gji;
-            }
-        }
-        k += 2;
-    }
-    for (l, v) in pairs.into_remainder().iter_mut().enumerate() {
-        for j in (0..outputs).rev() {
-            *v += weights[j * width + k] * gt[j * b + l];
-        }
-    }
-}
-
-/// A dense layer's pre-activations for a batch of `b` samples stored feature by feature
-/// (`xt[k * b + i]` is input k of sample i) into `zt` (`zt[j * b + i]`), each
-/// `z = ((b_j + w_j0 x0) + w_j1 x1) + ...` summed left to right from the bias: the order of
-/// [`affine_forward`], so a sample's outputs have the same bits in a batch or alone. Two rows
-/// and eight samples at a time, in registers.
-pub(crate) fn affine_forward_batch(
-    weights: &[f64],
-    xt: &[f64],
-    b: usize,
-    outputs: usize,
-    zt: &mut Vec<f64>,
-) {
-    let n = xt.len() / b;
-    let width = n + 1;
-    zt.clear();
-    zt.resize(outputs * b, 0.0);
-    let rows = &weights[..outputs * width];
-    let mut pairs = rows.chunks_exact(2 * width);
-    let mut zpairs = zt.chunks_exact_mut(2 * b);
-    for (pair, z) in (&mut pairs).zip(&mut zpairs) {
-        let (r0, r1) = pair.split_at(width);
-        let (z0, z1) = z.split_at_mut(b);
-        let mut i0 = 0;
-        while i0 + 8 <= b {
-            let (mut a0, mut a1) = ([r0[n]; 8], [r1[n]; 8]);
-            for k in 0..n {
-                let (w0, w1) = (r0[k], r1[k]);
-                let x = &xt[k * b + i0..k * b + i0 + 8];
-                for l in 0..8 {
-                    a0[l] += w0 * x[l];
-                    a1[l] += w1 * x[l];
-                }
-            }
-            z0[i0..i0 + 8].copy_from_slice(&a0);
-            z1[i0..i0 + 8].copy_from_slice(&a1);
-            i0 += 8;
-        }
-        for i in i0..b {
-            let (mut a0, mut a1) = (r0[n], r1[n]);
-            for k in 0..n {
-                let x = xt[k * b + i];
-                a0 += r0[k] * x;
-                a1 += r1[k] * x;
-            }
-            (z0[i], z1[i]) = (a0, a1);
-        }
-    }
-    for (row, z) in pairs
-        .remainder()
-        .chunks_exact(width)
-        .zip(zpairs.into_remainder().chunks_exact_mut(b))
-    {
-        z.fill(row[n]);
-        for (k, &w) in row[..n].iter().enumerate() {
-            for (zi, x) in z.iter_mut().zip(&xt[k * b..(k + 1) * b]) {
-                *zi += w * x;
-            }
-        }
     }
 }

@@ -6,7 +6,8 @@
 //! | `mod.rs` | [`Tape`], [`Value`], [`Gradients`] |
 //! | `record.rs` | appending nodes; a dropped tape's buffers handed to the next one |
 //! | `backward.rs` | the one reverse loop |
-//! | `fused.rs` | fused runs: leaves, n-ary nodes, dense layers, each with its vector rule |
+//! | `fused.rs` | fused runs: leaves and n-ary nodes, each with its vector rule |
+//! | `affine.rs` | the dense-layer rule (`act(W x + b)`, one sample or a batch) and its kernels |
 //! | `ops.rs` | every scalar op: its rule and local derivative side by side, the operators |
 //! | `trace.rs` | ops, values and names kept for inspection ([`Tape::traced`]) |
 //! | `higher.rs` | the reverse sweep recorded as values, for second derivatives ([`Value::grad`]) |
@@ -15,6 +16,7 @@
 //! computed when it runs: 24 bytes, one append. Forward values live in the [`Value`] handles,
 //! not on the tape, unless the tape is traced.
 
+pub(crate) mod affine;
 mod backward;
 pub(crate) mod fused;
 mod higher;

@@ -6,7 +6,7 @@
 //! dots, fused layers and losses) is a [fused run](super::fused) that takes a range of indices
 //! and no `Node`.
 
-use super::fused::{Affine, Fused, Rule};
+use super::fused::{Fused, Rule};
 use super::trace::{Op, Trace};
 use std::cell::RefCell;
 
@@ -228,26 +228,6 @@ impl Records {
             }
             None => self.open_leaves = self.used + 1,
         }
-    }
-
-    /// Appends leaves whose values from `kept` on are also stored for the fused rules that
-    /// read them (the weights of layers over recorded inputs); returns the first leaf and
-    /// where the stored values are.
-    pub(crate) fn kept_leaves(&mut self, values: &[f64], kept: usize) -> (u32, u32) {
-        let first = self.leaves(Op::Leaf, values);
-        (first, self.fused.keep(&values[kept..]))
-    }
-
-    /// Appends a dense layer's outputs `a` as one fused run (see [`Fused::affine`]).
-    pub(crate) fn dense(
-        &mut self,
-        layer: Affine,
-        nodes: Option<&[u32]>,
-        x: &[f64],
-        a: &[f64],
-        d: &[f64],
-    ) -> u32 {
-        self.fused_run(Op::Dense, a, |f, _| f.affine(layer, nodes, x, d))
     }
 
     /// Appends a fused run of `values.len()` outputs (see [`Fused`]); `add_rule` stores its rule.

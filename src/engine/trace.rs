@@ -2,7 +2,8 @@
 //! name), and what any tape reports about its recording (edges, sizes). Tracing changes nothing
 //! else: the same nodes are recorded and the same gradients come out.
 
-use super::fused::{AffineInputs, Fused, Rule, Run};
+use super::affine::AffineInputs;
+use super::fused::{Fused, Rule, Run};
 use super::record::{Node, Records, SINK};
 use super::{fused, Tape, Value};
 use std::collections::BTreeMap;

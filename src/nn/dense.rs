@@ -2,7 +2,7 @@
 //! one fused node (the engine's affine rule) over the bound parameters.
 
 use super::Activation;
-use crate::engine::fused::{
+use crate::engine::affine::{
     affine_forward, affine_forward_batch, all_finite, Affine, AffineInputs,
 };
 use crate::engine::record::Records;
