@@ -248,15 +248,15 @@ pub(crate) fn record_stack_batch<'x>(
 fn activate(act: Activation, z: &[f64], values: &mut Vec<f64>, d: &mut Vec<f64>) -> Option<Op> {
     #[inline(always)]
     fn each(rule: impl Fn(f64) -> (f64, f64), z: &[f64], values: &mut Vec<f64>, d: &mut Vec<f64>) {
-        // Room made once; `d` is written by an exact-size `extend` (no check per value), and
-        // the push into `values` has its room. No zero-fill first: a layer is often a handful
-        // of values, where filling costs more than the arithmetic.
+        // Room made once, then pushed (a predictable branch each): no zero-fill first, which
+        // costs more than the arithmetic for a layer of a handful of values.
         values.reserve(z.len());
-        d.extend(z.iter().map(|&z| {
+        d.reserve(z.len());
+        for &z in z {
             let (v, dv) = rule(z);
             values.push(v);
-            dv
-        }));
+            d.push(dv);
+        }
     }
     use crate::engine::ops;
     d.clear();
