@@ -333,3 +333,38 @@ fn the_default_step_into_refuses_non_finite_gradients_before_step_runs() {
     assert_eq!(refused, Err(Error::NonFiniteParameter { parameter: 1 }));
     assert_eq!(opt.steps, 1);
 }
+
+/// SGD's `step_into` checks its new values lane by lane over blocks of eight, then the rest:
+/// a non-finite value anywhere (in a block, at a block's edge, in the rest; an infinite or NaN
+/// gradient or an update that overflows) is refused and named, and a good step writes
+/// `p - lr g` exactly (compared with the formula, not with the crate's other path).
+#[test]
+fn sgd_step_into_checks_every_position_of_a_long_vector() {
+    let n = 19; // two blocks of eight and three more
+    let params: Vec<f64> = (0..n).map(|k| 1.5 * k as f64 - 7.0).collect();
+    let grads: Vec<f64> = (0..n).map(|k| 0.25 - 0.125 * k as f64).collect();
+    let mut out = vec![0.0; n];
+    let mut sgd = Sgd::new(0.5).unwrap();
+    sgd.step_into(&params, &grads, &mut out).unwrap();
+    for k in 0..n {
+        assert_eq!(out[k].to_bits(), (params[k] - 0.5 * grads[k]).to_bits(), "{k}");
+    }
+    for k in 0..n {
+        for (bad_p, bad_g) in [
+            (params[k], f64::INFINITY),
+            (params[k], f64::NEG_INFINITY),
+            (params[k], f64::NAN),
+            (1.7e308, -1.7e308), // finite gradient, the update overflows
+        ] {
+            let (mut p, mut g) = (params.clone(), grads.clone());
+            (p[k], g[k]) = (bad_p, bad_g);
+            let steps = sgd.steps();
+            assert_eq!(
+                sgd.step_into(&p, &g, &mut out),
+                Err(Error::NonFiniteParameter { parameter: k }),
+                "position {k}, gradient {bad_g}"
+            );
+            assert_eq!(sgd.steps(), steps, "a refused step is not counted");
+        }
+    }
+}
