@@ -246,10 +246,11 @@ pub(crate) fn record_stack_batch<'x>(
 /// Appends `act(z)` to `values` and `act'(z)` to `d` (cleared first) for every `z`, one tight
 /// loop per activation; returns the activation's op (`None` for the identity).
 fn activate(act: Activation, z: &[f64], values: &mut Vec<f64>, d: &mut Vec<f64>) -> Option<Op> {
+    /// For rules that call libm (no loop over them vectorizes): room made once, then pushed (a
+    /// predictable branch each), with no zero-fill first, which costs more than the arithmetic
+    /// for a layer of a handful of values.
     #[inline(always)]
     fn each(rule: impl Fn(f64) -> (f64, f64), z: &[f64], values: &mut Vec<f64>, d: &mut Vec<f64>) {
-        // Room made once, then pushed (a predictable branch each): no zero-fill first, which
-        // costs more than the arithmetic for a layer of a handful of values.
         values.reserve(z.len());
         d.reserve(z.len());
         for &z in z {
@@ -258,12 +259,28 @@ fn activate(act: Activation, z: &[f64], values: &mut Vec<f64>, d: &mut Vec<f64>)
             d.push(dv);
         }
     }
+    /// For a rule that vectorizes: sized first, then written in place, so that the loop has
+    /// no capacity check per value.
+    #[inline(always)]
+    fn in_place(
+        rule: impl Fn(f64) -> (f64, f64),
+        z: &[f64],
+        values: &mut Vec<f64>,
+        d: &mut Vec<f64>,
+    ) {
+        let start = values.len();
+        values.resize(start + z.len(), 0.0);
+        d.resize(z.len(), 0.0);
+        for ((v, dv), &z) in values[start..].iter_mut().zip(d.iter_mut()).zip(z) {
+            (*v, *dv) = rule(z);
+        }
+    }
     use crate::engine::ops;
     d.clear();
     match act {
         Activation::Sigmoid => each(ops::sigmoid, z, values, d),
         Activation::Tanh => each(ops::tanh, z, values, d),
-        Activation::Relu => each(ops::relu, z, values, d),
+        Activation::Relu => in_place(ops::relu, z, values, d),
         Activation::Identity => {
             values.extend_from_slice(z);
             d.resize(z.len(), 1.0);
