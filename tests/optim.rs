@@ -347,7 +347,11 @@ fn sgd_step_into_checks_every_position_of_a_long_vector() {
     let mut sgd = Sgd::new(0.5).unwrap();
     sgd.step_into(&params, &grads, &mut out).unwrap();
     for k in 0..n {
-        assert_eq!(out[k].to_bits(), (params[k] - 0.5 * grads[k]).to_bits(), "{k}");
+        assert_eq!(
+            out[k].to_bits(),
+            (params[k] - 0.5 * grads[k]).to_bits(),
+            "{k}"
+        );
     }
     for k in 0..n {
         for (bad_p, bad_g) in [
