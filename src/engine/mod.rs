@@ -79,9 +79,12 @@ impl Tape {
     /// An empty tape.
     #[must_use]
     pub fn new() -> Self {
+        // Tape ids and recording numbers come from one counter, so a new tape's first
+        // recording can take its id.
+        let id = NEXT_TAPE_ID.fetch_add(1, Ordering::Relaxed);
         Tape {
-            id: NEXT_TAPE_ID.fetch_add(1, Ordering::Relaxed),
-            recording: NEXT_TAPE_ID.fetch_add(1, Ordering::Relaxed),
+            id,
+            recording: id,
             records: RefCell::new(record::take_records()),
         }
     }
