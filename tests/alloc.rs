@@ -197,6 +197,14 @@ fn a_fresh_tape_per_step_does_not_allocate_once_warm() {
         }
     });
     assert_eq!(n, 0, "10 fresh tapes with n-ary sums allocated {n} times");
+    // A traced tape per step (what second-derivative code makes) keeps its trace buffers with
+    // the records it gives back, so the next traced tape does not regrow them.
+    let n = allocations(|| {
+        for _ in 0..10 {
+            assert_eq!(big(&tapegrad::Tape::traced()), expected);
+        }
+    });
+    assert_eq!(n, 0, "10 fresh traced tapes allocated {n} times");
 }
 
 #[test]
