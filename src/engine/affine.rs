@@ -61,6 +61,13 @@ impl Records {
         (first, self.fused.keep(&values[kept..]))
     }
 
+    /// Writes new values over the ones [`Records::kept_leaves`] stored at `at` (parameters
+    /// changed between two recordings that share the leaves).
+    #[inline]
+    pub(crate) fn rewrite_kept(&mut self, at: u32, values: &[f64]) {
+        self.fused.data[at as usize..][..values.len()].copy_from_slice(values);
+    }
+
     /// Appends a dense layer's outputs `a` as one fused run (see [`Fused::affine`]).
     pub(crate) fn dense(
         &mut self,

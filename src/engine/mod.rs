@@ -193,6 +193,19 @@ impl Tape {
         self.recording = NEXT_TAPE_ID.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// How far the (untraced) recording has got, for [`Tape::rewind`].
+    pub(crate) fn mark(&self) -> record::Mark {
+        self.records_ref().mark()
+    }
+
+    /// Forgets the nodes recorded after `mark` (taken on this tape since its last
+    /// [`Tape::clear`]), keeping the ones before: a new recording, as after a clear, for
+    /// the [`Gradients`] checks.
+    pub(crate) fn rewind(&mut self, mark: &record::Mark) {
+        self.records.get_mut().rewind(mark);
+        self.recording = NEXT_TAPE_ID.fetch_add(1, Ordering::Relaxed);
+    }
+
     #[inline(always)]
     pub(crate) fn records_ref(&self) -> Ref<'_, Records> {
         self.records.borrow()

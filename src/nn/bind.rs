@@ -45,6 +45,30 @@ impl<'t, 'm> Bound<'t, 'm> {
         }
     }
 
+    /// The binding of `params` (with the layers `shapes`) to the leaves `leaves`, already on
+    /// `tape` from an earlier [`Bound::new`] of a model of these shapes: the values its layers'
+    /// rules read are rewritten from `params`; nothing is recorded.
+    pub(crate) fn rebind(
+        tape: &'t Tape,
+        shapes: &'m [Shape],
+        params: &'m [f64],
+        leaves: Leaves,
+    ) -> Self {
+        let later = shapes[0].parameter_count();
+        tape.with_records(|r| r.rewrite_kept(leaves.values_at, &params[later..]));
+        Bound {
+            tape,
+            shapes,
+            params,
+            leaves,
+        }
+    }
+
+    /// Where the parameters are on the tape.
+    pub(crate) fn leaves(&self) -> Leaves {
+        self.leaves
+    }
+
     /// Records a forward pass on plain inputs (constants: they get no gradient).
     ///
     /// # Errors

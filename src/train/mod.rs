@@ -11,7 +11,8 @@ mod progress;
 use crate::engine::{Gradients, Tape};
 use crate::error::{Error, Result};
 use crate::nn::loss::{check_lengths, Loss};
-use crate::nn::{Mlp, Scratch};
+use crate::engine::record::Mark;
+use crate::nn::{Leaves, Mlp, Scratch};
 use crate::optim::Optimizer;
 use batch::{check_samples, record_loss, BatchBuffers};
 use std::ops::ControlFlow;
@@ -505,6 +506,10 @@ pub struct Trainer {
     /// the last step whose loss was finite (if `has_last_good`), without a copy.
     spare: Vec<f64>,
     has_last_good: bool,
+    /// The model's parameter leaves on `tape`, recorded once per run, and the point of the
+    /// recording just after them: each step rewinds the tape there instead of clearing it
+    /// and binding the model again.
+    bound: Option<(Mark, Leaves)>,
     /// Correct and counted answers of the current epoch (classification losses).
     correct: usize,
     counted: usize,
@@ -541,6 +546,7 @@ impl Trainer {
             order: Vec::new(),
             spare: Vec::new(),
             has_last_good: false,
+            bound: None,
             correct: 0,
             counted: 0,
             validation: None,
@@ -670,6 +676,7 @@ impl Trainer {
             return Err(Error::NoValidation);
         }
         self.has_last_good = false;
+        self.bind(model);
         let batch = self.config.batch_size;
         let mut summary = TrainSummary {
             epochs: 0,
@@ -785,9 +792,19 @@ impl Trainer {
     ) -> Result<f64> {
         check_samples(model, data, &samples, self.config.loss)?;
         self.has_last_good = false;
+        self.bind(model);
         self.step_unchecked(model, optimizer, data, samples, 0)
     }
 
+    /// Records `model`'s parameters as the first leaves of a cleared tape, for the steps
+    /// that follow.
+    fn bind(&mut self, model: &Mlp) {
+        self.tape.clear();
+        let leaves = model.bind(&self.tape).leaves();
+        self.bound = Some((self.tape.mark(), leaves));
+    }
+
+    /// One step on the binding of [`Trainer::bind`], which must be of `model`'s shape.
     fn step_unchecked<O: Optimizer + ?Sized>(
         &mut self,
         model: &mut Mlp,
@@ -800,9 +817,10 @@ impl Trainer {
         let loss_kind = self.config.loss;
         let classify = loss_kind.is_classification();
         let scale = 1.0 / samples.len() as f64;
-        self.tape.clear();
+        let (mark, leaves) = self.bound.expect("the trainer binds the model before a step");
+        self.tape.rewind(&mark);
         let tape = &self.tape;
-        let bound = model.bind(tape);
+        let bound = model.rebind(tape, leaves);
         let (correct, counted) = (&mut self.correct, &mut self.counted);
         let (output, loss) = record_loss(
             &bound,
