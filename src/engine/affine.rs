@@ -69,6 +69,7 @@ impl Records {
     }
 
     /// Appends a dense layer's outputs `a` as one fused run (see [`Fused::affine`]).
+    #[inline]
     pub(crate) fn dense(
         &mut self,
         layer: Affine,
@@ -96,6 +97,7 @@ impl Fused {
 
     /// Makes a dense layer the rule of the run just begun: `x` are its input values, `nodes`
     /// their nodes (`None` for constants), `derivatives` each output's `act'(z_j)`.
+    #[inline]
     pub(crate) fn affine(
         &mut self,
         mut layer: Affine,

@@ -120,6 +120,7 @@ impl Fused {
     }
 
     /// Forgets everything stored after `mark` was taken.
+    #[inline]
     pub(crate) fn rewind(&mut self, mark: &[u32; 6]) {
         let [runs, edges, open, data, listed, kept] = mark.map(|n| n as usize);
         self.runs.truncate(runs);

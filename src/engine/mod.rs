@@ -201,6 +201,7 @@ impl Tape {
     /// Forgets the nodes recorded after `mark` (taken on this tape since its last
     /// [`Tape::clear`]), keeping the ones before: a new recording, as after a clear, for
     /// the [`Gradients`] checks.
+    #[inline]
     pub(crate) fn rewind(&mut self, mark: &record::Mark) {
         self.records.get_mut().rewind(mark);
         self.recording = NEXT_TAPE_ID.fetch_add(1, Ordering::Relaxed);
@@ -349,6 +350,7 @@ impl<'t> Value<'t> {
     /// (x * x).backward_into(&mut grads);
     /// assert_eq!(grads[x], 4.0);
     /// ```
+    #[inline]
     pub fn backward_into(self, grads: &mut Gradients) {
         grads.tape_id = self.tape.id;
         grads.recording = self.tape.recording;

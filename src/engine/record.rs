@@ -281,6 +281,7 @@ impl Records {
 
     /// Forgets every node recorded after `mark`, keeping the memory; `mark` must come from
     /// this recording, untraced, and no [`Records::clear`] since.
+    #[inline]
     pub(crate) fn rewind(&mut self, mark: &Mark) {
         debug_assert!(self.trace.is_none() && self.used >= mark.used);
         self.used = mark.used;

@@ -48,6 +48,7 @@ impl<'t, 'm> Bound<'t, 'm> {
     /// The binding of `params` (with the layers `shapes`) to the leaves `leaves`, already on
     /// `tape` from an earlier [`Bound::new`] of a model of these shapes: the values its layers'
     /// rules read are rewritten from `params`; nothing is recorded.
+    #[inline]
     pub(crate) fn rebind(
         tape: &'t Tape,
         shapes: &'m [Shape],
@@ -334,6 +335,7 @@ impl<'t, 'm> Bound<'t, 'm> {
     /// ```
     #[must_use]
     #[track_caller]
+    #[inline]
     pub fn gradients<'g>(&self, grads: &'g Gradients) -> &'g [f64] {
         grads.check_tape(self.tape);
         let first = self.leaves.first as usize;

@@ -393,6 +393,7 @@ impl Mlp {
 
     /// [`Mlp::bind`] onto the leaves of an earlier binding of a model of this shape, which
     /// `tape` still holds (see [`Bound::rebind`]).
+    #[inline]
     pub(crate) fn rebind<'t, 'm>(&'m self, tape: &'t Tape, leaves: Leaves) -> Bound<'t, 'm> {
         Bound::rebind(tape, &self.shapes, &self.params, leaves)
     }
