@@ -68,17 +68,11 @@ impl Records {
         self.fused.data[at as usize..][..values.len()].copy_from_slice(values);
     }
 
-    /// Appends a dense layer's outputs `a` as one fused run (see [`Fused::affine`]).
+    /// Appends a dense layer's outputs `a` as one fused run (see [`Fused::affine`]);
+    /// `layer.input_nodes` says where its inputs `x` come from ([`Fused::inputs`]).
     #[inline]
-    pub(crate) fn dense(
-        &mut self,
-        layer: Affine,
-        nodes: Option<&[u32]>,
-        x: &[f64],
-        a: &[f64],
-        d: &[f64],
-    ) -> u32 {
-        self.fused_run(Op::Dense, a, |f, _| f.affine(layer, nodes, x, d))
+    pub(crate) fn dense(&mut self, layer: Affine, x: &[f64], a: &[f64], d: &[f64]) -> u32 {
+        self.fused_run(Op::Dense, a, |f, _| f.affine(layer, x, d))
     }
 }
 
@@ -95,17 +89,10 @@ impl Fused {
         at
     }
 
-    /// Makes a dense layer the rule of the run just begun: `x` are its input values, `nodes`
-    /// their nodes (`None` for constants), `derivatives` each output's `act'(z_j)`.
-    #[inline]
-    pub(crate) fn affine(
-        &mut self,
-        mut layer: Affine,
-        nodes: Option<&[u32]>,
-        x: &[f64],
-        derivatives: &[f64],
-    ) {
-        layer.input_nodes = match nodes {
+    /// Where a layer's inputs recorded as `nodes` (`None` for constants) come from, listing
+    /// them unless they are consecutive.
+    pub(crate) fn inputs(&mut self, nodes: Option<&[u32]>) -> AffineInputs {
+        match nodes {
             None => AffineInputs::Constants,
             Some(nodes) if is_range(nodes) => {
                 AffineInputs::Range(nodes.first().copied().unwrap_or(0))
@@ -115,7 +102,13 @@ impl Fused {
                 self.listed.extend_from_slice(nodes);
                 AffineInputs::Listed(at)
             }
-        };
+        }
+    }
+
+    /// Makes a dense layer the rule of the run just begun: `x` are its input values,
+    /// `derivatives` each output's `act'(z_j)`.
+    #[inline]
+    pub(crate) fn affine(&mut self, mut layer: Affine, x: &[f64], derivatives: &[f64]) {
         layer.inputs = x.len() as u32;
         layer.outputs = derivatives.len() as u32;
         layer.data_at = self.keep(x);

@@ -240,6 +240,7 @@ impl Records {
     }
 
     /// Appends a fused run of `values.len()` outputs (see [`Fused`]); `add_rule` stores its rule.
+    #[inline]
     pub(crate) fn fused_run(
         &mut self,
         op: Op,

@@ -113,27 +113,26 @@ pub(crate) fn record_stack(
     s: &mut Scratch,
 ) {
     let mut offset = 0;
+    // Where the inputs of the layer being recorded come from: after the first layer, the
+    // last layer's outputs, a range.
+    let mut inputs = r.fused.inputs(input_nodes);
     for (l, shape) in shapes.iter().enumerate() {
         let (done, next) = Scratch::split(&mut s.layers, s.cur);
-        let (nodes, values) = if l == 0 {
-            (input_nodes, input_values)
-        } else {
-            (Some(&done.nodes[..]), &done.values[..])
-        };
+        let values = if l == 0 { input_values } else { &done.values[..] };
         let layer = &params[offset..offset + shape.parameter_count()];
         affine_forward(layer, values, shape.outputs, &mut s.z);
         // a_j = act(z_j), and d_j = act'(z_j) for the rule's reverse sweep
         let op = activate(shape.activation, &s.z, &mut next.values, &mut s.d);
         let weights = leaves.first + offset as u32;
-        let weights_at = match (l, nodes) {
-            (0, None) => 0, // not read: no gradient flows to constants
-            (0, Some(_)) => r.fused.keep_weights(weights, layer),
+        let weights_at = match (l, inputs) {
+            (0, AffineInputs::Constants) => 0, // not read: no gradient flows to constants
+            (0, _) => r.fused.keep_weights(weights, layer),
             _ => leaves.values_at + (offset - shapes[0].parameter_count()) as u32,
         };
         let affine = Affine {
             inputs: 0,
             outputs: 0,
-            input_nodes: AffineInputs::Constants,
+            input_nodes: inputs,
             weights,
             weights_at,
             data_at: 0,
@@ -141,8 +140,11 @@ pub(crate) fn record_stack(
             finite: true,
             activation: op,
         };
-        let first = r.dense(affine, nodes, values, &next.values, &s.d);
-        next.nodes.extend(first..first + shape.outputs as u32);
+        let first = r.dense(affine, values, &next.values, &s.d);
+        inputs = AffineInputs::Range(first);
+        if l + 1 == shapes.len() {
+            next.nodes.extend(first..first + shape.outputs as u32);
+        }
         s.cur = 1 - s.cur;
         offset += layer.len();
     }
