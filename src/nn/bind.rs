@@ -272,6 +272,7 @@ impl<'t, 'm> Bound<'t, 'm> {
     /// [`Bound::record`] of inputs already checked: the training loop's, whose rows come from
     /// a [`Dataset`](crate::Dataset) (finite by construction) checked against the model
     /// before the first step.
+    #[inline]
     pub(crate) fn record_checked(&self, nodes: Option<&[u32]>, x: &[f64], s: &mut Scratch) {
         self.tape
             .with_records(|r| record_stack(r, self.shapes, self.params, self.leaves, nodes, x, s));
