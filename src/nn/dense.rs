@@ -116,6 +116,9 @@ pub(crate) fn record_stack(
     // Where the inputs of the layer being recorded come from: after the first layer, the
     // last layer's outputs, a range.
     let mut inputs = r.fused.inputs(input_nodes);
+    // Each pass starts from the same buffer, so that the last layer's nodes always go into
+    // the same one (which then never grows again).
+    s.cur = 0;
     for (l, shape) in shapes.iter().enumerate() {
         let (done, next) = Scratch::split(&mut s.layers, s.cur);
         let values = if l == 0 { input_values } else { &done.values[..] };
