@@ -111,8 +111,8 @@ impl Fused {
     pub(crate) fn affine(&mut self, mut layer: Affine, x: &[f64], derivatives: &[f64]) {
         layer.inputs = x.len() as u32;
         layer.outputs = derivatives.len() as u32;
-        layer.data_at = self.keep(x);
-        self.data.extend_from_slice(derivatives);
+        layer.data_at = self.data.len() as u32;
+        self.data.extend(x.iter().chain(derivatives).copied());
         self.set_rule(Rule::Affine(layer));
     }
 
