@@ -121,7 +121,11 @@ pub(crate) fn record_stack(
     s.cur = 0;
     for (l, shape) in shapes.iter().enumerate() {
         let (done, next) = Scratch::split(&mut s.layers, s.cur);
-        let values = if l == 0 { input_values } else { &done.values[..] };
+        let values = if l == 0 {
+            input_values
+        } else {
+            &done.values[..]
+        };
         let layer = &params[offset..offset + shape.parameter_count()];
         affine_forward(layer, values, shape.outputs, &mut s.z);
         // a_j = act(z_j), and d_j = act'(z_j) for the rule's reverse sweep

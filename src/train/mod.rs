@@ -8,10 +8,10 @@ pub(crate) mod batch;
 pub(crate) mod parallel;
 mod progress;
 
+use crate::engine::record::Mark;
 use crate::engine::{Gradients, Tape};
 use crate::error::{Error, Result};
 use crate::nn::loss::{check_lengths, Loss};
-use crate::engine::record::Mark;
 use crate::nn::{Leaves, Mlp, Scratch};
 use crate::optim::Optimizer;
 use batch::{check_samples, record_loss, BatchBuffers};
@@ -817,7 +817,9 @@ impl Trainer {
         let loss_kind = self.config.loss;
         let classify = loss_kind.is_classification();
         let scale = 1.0 / samples.len() as f64;
-        let (mark, leaves) = self.bound.expect("the trainer binds the model before a step");
+        let (mark, leaves) = self
+            .bound
+            .expect("the trainer binds the model before a step");
         self.tape.rewind(&mark);
         let tape = &self.tape;
         let bound = model.rebind(tape, leaves);
