@@ -161,7 +161,10 @@ pub(crate) fn record_stack(
 /// sample i at `k * batch + i`), the layout of a batched dense node.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct BatchScratch {
-    /// A layer's inputs and outputs, alternating; `cur` holds the last layer's outputs.
+    /// The batch's inputs.
+    inputs: Vec<f64>,
+    /// A layer's inputs and outputs, alternating after the first layer; `cur` holds the last
+    /// layer's outputs.
     values: [Vec<f64>; 2],
     cur: usize,
     z: Vec<f64>,
@@ -189,7 +192,7 @@ impl BatchScratch {
     }
 }
 
-/// Recorded forward pass of a batch of constant inputs (`rows`, one per sample, sizes
+/// Recorded forward pass of a batch of constant inputs (`rows`: `batch` rows, sizes
 /// checked by the caller), each layer one fused node over the whole batch: its
 /// pre-activations a matrix product, summed in the order of [`record_stack`], so each
 /// sample's outputs have the same bits as there. See [`BatchScratch::sample`] for the
@@ -204,9 +207,13 @@ pub(crate) fn record_stack_batch<'x>(
     s: &mut BatchScratch,
 ) {
     let n = shapes[0].inputs;
-    let xt = &mut s.values[0];
-    xt.clear();
-    xt.resize(n * batch, 0.0);
+    // Every entry is written below (`batch` rows of `n`), so the buffer is zero-filled only
+    // when its size changes.
+    let xt = &mut s.inputs;
+    if xt.len() != n * batch {
+        xt.clear();
+        xt.resize(n * batch, 0.0);
+    }
     for (i, row) in rows.enumerate() {
         for (k, &x) in row.iter().enumerate() {
             xt[k * batch + i] = x;
@@ -219,7 +226,8 @@ pub(crate) fn record_stack_batch<'x>(
     let later = shapes[0].parameter_count();
     for (l, shape) in shapes.iter().enumerate() {
         let [a, b] = &mut s.values;
-        let (x, next) = if s.cur == 0 { (a, b) } else { (b, a) };
+        let (done, next) = if s.cur == 0 { (a, b) } else { (b, a) };
+        let x = if l == 0 { &s.inputs } else { &*done };
         let layer = &params[offset..offset + shape.parameter_count()];
         affine_forward_batch(layer, x, batch, shape.outputs, &mut s.z);
         next.clear();
