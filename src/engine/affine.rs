@@ -118,7 +118,8 @@ impl Fused {
 
     /// Makes a dense layer over a batch the rule of the run just begun (layout in
     /// [`Affine::batch`]): `xt` are its inputs feature by feature, `first_input` the node of
-    /// input 0 of sample 0 if they are recorded, `derivatives` each output's `act'(z)`.
+    /// input 0 of sample 0 if they are recorded, `derivatives` each output's `act'(z)`;
+    /// `layer.finite` says whether the weights and `xt` are all finite.
     pub(crate) fn affine_batch(
         &mut self,
         mut layer: Affine,
@@ -131,7 +132,6 @@ impl Fused {
         layer.input_nodes = first_input.map_or(AffineInputs::Constants, AffineInputs::Range);
         layer.inputs = n as u32;
         layer.outputs = (derivatives.len() / b) as u32;
-        layer.finite &= all_finite(xt);
         layer.data_at = self.keep(xt);
         self.data.extend_from_slice(derivatives);
         self.set_rule(Rule::Affine(layer));

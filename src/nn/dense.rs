@@ -192,8 +192,8 @@ impl BatchScratch {
     }
 }
 
-/// Recorded forward pass of a batch of constant inputs (`rows`: `batch` rows, sizes
-/// checked by the caller), each layer one fused node over the whole batch: its
+/// Recorded forward pass of a batch of constant inputs (`rows`: `batch` rows, sizes and
+/// values checked by the caller), each layer one fused node over the whole batch: its
 /// pre-activations a matrix product, summed in the order of [`record_stack`], so each
 /// sample's outputs have the same bits as there. See [`BatchScratch::sample`] for the
 /// outputs.
@@ -245,7 +245,8 @@ pub(crate) fn record_stack_batch<'x>(
             },
             data_at: 0,
             batch: batch as u32,
-            finite: l == 0 || all_finite(layer),
+            // The first layer's weights are not read, and its inputs were checked.
+            finite: l == 0 || (all_finite(layer) && all_finite(x)),
             activation: op,
         };
         let (d, x) = (&s.d, &*x);
