@@ -182,12 +182,11 @@ impl BatchScratch {
     /// Sample `i`'s output nodes and values from the last [`record_stack_batch`].
     pub(crate) fn sample(&mut self, i: usize) -> (&[u32], &[f64]) {
         let (b, values) = (self.batch, &self.values[self.cur]);
+        let first = self.first;
         self.nodes.clear();
+        (self.nodes).extend((0..self.outputs).map(|j| first + (j * b + i) as u32));
         self.outputs_of_sample.clear();
-        for j in 0..self.outputs {
-            self.nodes.push(self.first + (j * b + i) as u32);
-            self.outputs_of_sample.push(values[j * b + i]);
-        }
+        (self.outputs_of_sample).extend((0..self.outputs).map(|j| values[j * b + i]));
         (&self.nodes, &self.outputs_of_sample)
     }
 }
