@@ -184,9 +184,11 @@ impl BatchScratch {
         let (b, values) = (self.batch, &self.values[self.cur]);
         let first = self.first;
         self.nodes.clear();
-        (self.nodes).extend((0..self.outputs).map(|j| first + (j * b + i) as u32));
+        self.nodes
+            .extend((0..self.outputs).map(|j| first + (j * b + i) as u32));
         self.outputs_of_sample.clear();
-        (self.outputs_of_sample).extend((0..self.outputs).map(|j| values[j * b + i]));
+        self.outputs_of_sample
+            .extend((0..self.outputs).map(|j| values[j * b + i]));
         (&self.nodes, &self.outputs_of_sample)
     }
 }
