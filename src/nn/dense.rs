@@ -250,7 +250,7 @@ pub(crate) fn record_stack_batch<'x>(
             finite: l == 0 || (all_finite(layer) && all_finite(x)),
             activation: op,
         };
-        let (d, x) = (&s.d, &*x);
+        let d = &s.d;
         let first = r.fused_run(Op::Dense, next, |f, _| {
             f.affine_batch(affine, first_input, x, d)
         });
