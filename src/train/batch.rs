@@ -57,13 +57,15 @@ pub(crate) fn record_loss(
     mut on_sample: impl FnMut(&[f64], &[f64]),
 ) -> Result<(u32, f64)> {
     let mut one = samples.clone();
-    if let (Some(i), None, 1.0) = (one.next(), one.next(), scale) {
-        // One sample (per-sample SGD): its loss node is the batch's, checked once.
-        bound.record_checked(None, data.input(i), &mut buffers.scratch);
-        let s = &buffers.scratch;
-        let (nodes, outputs) = (s.output_nodes(), s.output_values());
-        let tape = bound.tape();
-        return sample_loss(tape, nodes, outputs, data, i, loss, epoch, &mut on_sample);
+    if let (Some(i), None) = (one.next(), one.next()) {
+        if scale == 1.0 {
+            // One sample (per-sample SGD): its loss node is the batch's, checked once.
+            bound.record_checked(None, data.input(i), &mut buffers.scratch);
+            let s = &buffers.scratch;
+            let (nodes, outputs) = (s.output_nodes(), s.output_values());
+            let tape = bound.tape();
+            return sample_loss(tape, nodes, outputs, data, i, loss, epoch, &mut on_sample);
+        }
     }
     record_batch_loss(bound, data, samples, loss, scale, epoch, buffers, on_sample)
 }
