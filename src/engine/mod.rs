@@ -22,6 +22,7 @@ pub(crate) mod fused;
 mod higher;
 pub(crate) mod ops;
 pub(crate) mod record;
+mod tanh;
 mod trace;
 
 pub use trace::Op;
