@@ -117,16 +117,6 @@ impl Fused {
         self.kept_weights.clear();
     }
 
-    /// Bytes allocated.
-    pub(crate) fn capacity_bytes(&self) -> usize {
-        self.runs.capacity() * size_of::<Run>()
-            + self.edge_inputs.capacity() * 4
-            + self.edge_partials.capacity() * 8
-            + self.data.capacity() * 8
-            + self.listed.capacity() * 4
-            + self.kept_weights.capacity() * 8
-    }
-
     /// Room for `edges` more edges, as far as memory allows.
     pub(crate) fn reserve_edges(&mut self, edges: usize) {
         let _ = self.edge_inputs.try_reserve(edges);

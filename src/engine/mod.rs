@@ -4,7 +4,8 @@
 //! | file | what it holds |
 //! |---|---|
 //! | `mod.rs` | [`Tape`], [`Value`], [`Gradients`] |
-//! | `record.rs` | appending nodes; a dropped tape's buffers handed to the next one |
+//! | `record.rs` | appending nodes |
+//! | `pool.rs` | a dropped tape's buffers handed to the thread's next tape |
 //! | `backward.rs` | the one reverse loop |
 //! | `fused.rs` | fused runs: leaves and n-ary nodes, each with its vector rule |
 //! | `affine.rs` | the dense-layer rule (`act(W x + b)`, one sample or a batch) and its kernels |
@@ -21,6 +22,7 @@ mod backward;
 pub(crate) mod fused;
 mod higher;
 pub(crate) mod ops;
+mod pool;
 pub(crate) mod record;
 mod tanh;
 mod trace;
@@ -86,7 +88,7 @@ impl Tape {
         Tape {
             id,
             recording: id,
-            records: RefCell::new(record::take_records()),
+            records: RefCell::new(pool::take_records()),
         }
     }
 
@@ -110,23 +112,6 @@ impl Tape {
         tape
     }
 
-    /// An empty tape that also keeps each node's op, forward value and name, for inspection
-    /// ([`Tape::op`], [`Tape::value_of`], [`Dot`](crate::Graphviz)). It records the same nodes and
-    /// gives the same gradients as any other tape. What it keeps is also what [`Value::grad`]
-    /// (second derivatives) needs.
-    ///
-    /// ```
-    /// let tape = tapegrad::Tape::traced();
-    /// let y = tape.var(3.0) * 2.0;
-    /// assert_eq!(tape.value_of(y.index()), Some(6.0));
-    /// ```
-    #[must_use]
-    pub fn traced() -> Self {
-        let tape = Self::new();
-        tape.records_mut().start_trace();
-        tape
-    }
-
     /// Records a leaf: an input, a parameter or a constant. Its gradient is what
     /// [`Value::backward`] reports for it.
     ///
@@ -138,7 +123,9 @@ impl Tape {
     #[inline(always)]
     #[must_use]
     pub fn var(&self, value: f64) -> Value<'_> {
-        let index = self.records_mut().leaf(Op::Leaf, value);
+        let index = self
+            .records_mut()
+            .leaves(Op::Leaf, std::slice::from_ref(&value));
         Value::new(self, index, value)
     }
 
@@ -238,7 +225,7 @@ impl Default for Tape {
 
 impl Drop for Tape {
     fn drop(&mut self) {
-        record::give_records(std::mem::take(self.records.get_mut()));
+        pool::give_records(std::mem::take(self.records.get_mut()));
     }
 }
 
@@ -321,7 +308,7 @@ impl<'t> Value<'t> {
     #[must_use]
     pub fn backward(self) -> Gradients {
         let mut grads = Gradients::default();
-        grads.values = record::take_gradients();
+        grads.values = pool::take_gradients();
         self.backward_into(&mut grads);
         grads
     }
@@ -451,7 +438,7 @@ impl Gradients {
 
 impl Drop for Gradients {
     fn drop(&mut self) {
-        record::give_gradients(std::mem::take(&mut self.values));
+        pool::give_gradients(std::mem::take(&mut self.values));
     }
 }
 

@@ -175,17 +175,14 @@ impl<'t> Value<'t> {
     /// Records a node with one input and its `(value, derivative)`.
     #[inline(always)]
     fn unary(self, op: Op, (value, d): (f64, f64)) -> Value<'t> {
-        let index = self.tape.records_mut().unary(op, value, (self.index, d));
+        let index = (self.tape.records_mut()).unary(op, value, (self.index, d), None);
         Value::new(self.tape, index, value)
     }
 
     /// Records a node with one input, noting `constant` for [`Value::grad`] on a traced tape.
     #[inline(always)]
     fn unary_noted(self, op: Op, (value, d): (f64, f64), constant: f64) -> Value<'t> {
-        let index = self
-            .tape
-            .records_mut()
-            .unary_noted(op, value, (self.index, d), constant);
+        let index = (self.tape.records_mut()).unary(op, value, (self.index, d), Some(constant));
         Value::new(self.tape, index, value)
     }
 
@@ -730,7 +727,7 @@ impl Tape {
         }
         let index = self.with_records(|r| match *partials {
             [] => r.leaves(Op::Custom, &[value]),
-            [(a, da)] => r.unary(Op::Custom, value, (a.index, da)),
+            [(a, da)] => r.unary(Op::Custom, value, (a.index, da), None),
             [(a, da), (b, db)] => r.binary(Op::Custom, value, (a.index, da), (b.index, db)),
             _ => {
                 for &(x, d) in partials {

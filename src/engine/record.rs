@@ -1,4 +1,4 @@
-//! Appending nodes to a recording, and handing a dropped tape's buffers to the next one.
+//! Appending nodes to a recording.
 //!
 //! A node's index is its position in creation order. Elementary ops (one or two inputs) are
 //! [`Node`]s in one array: the inputs' gradient slots and the local partials, computed when the
@@ -8,7 +8,6 @@
 
 use super::fused::{Fused, Rule};
 use super::trace::{Op, Trace};
-use std::cell::RefCell;
 
 /// The gradient slot that padding edges point at; node `i`'s gradient is slot `i + 1`.
 pub(crate) const SINK: u32 = 0;
@@ -159,27 +158,22 @@ impl Records {
         self.push(op, value, node, None)
     }
 
-    /// Appends an elementary op on the node `a` with partial `da`.
+    /// Appends an elementary op on the node `a` with partial `da`. `constant` is what a traced
+    /// tape keeps for an op whose derivative `Value::grad` re-records from a constant (see
+    /// `Trace::notes`).
     #[inline(always)]
-    pub(crate) fn unary(&mut self, op: Op, value: f64, (a, da): (u32, f64)) -> u32 {
-        self.unary_noted(op, value, (a, da), None)
-    }
-
-    /// [`Records::unary`] for an op whose derivative needs a constant to be re-recorded by
-    /// `Value::grad` (see `Trace::notes`); only a traced tape keeps it, in the same branch.
-    #[inline(always)]
-    pub(crate) fn unary_noted(
+    pub(crate) fn unary(
         &mut self,
         op: Op,
         value: f64,
         (a, da): (u32, f64),
-        constant: impl Into<Option<f64>>,
+        constant: Option<f64>,
     ) -> u32 {
         let node = Node {
             inputs: [a + 1, SINK],
             partials: [da, 0.0],
         };
-        self.push(op, value, node, constant.into())
+        self.push(op, value, node, constant)
     }
 
     /// Notes a constant node `index`'s derivative needs (see `Trace::notes`); only a traced
@@ -191,17 +185,9 @@ impl Records {
         }
     }
 
-    /// Appends one leaf; returns its index. A leaf right after a leaf joins its run.
+    /// Appends `values.len()` leaves; returns the first one's index. Leaves right after leaves
+    /// join their run.
     #[inline(always)]
-    pub(crate) fn leaf(&mut self, op: Op, value: f64) -> u32 {
-        let index = self.claim(1);
-        if self.open_leaves != self.used + 1 {
-            self.begin_leaves(index, op, std::slice::from_ref(&value));
-        }
-        index
-    }
-
-    /// Appends `values.len()` leaves; returns the first one's index.
     pub(crate) fn leaves(&mut self, op: Op, values: &[f64]) -> u32 {
         let first = self.claim(values.len() as u32);
         if self.open_leaves != self.used + 1 {
@@ -271,6 +257,15 @@ impl Records {
         }
     }
 
+    /// Forgets every node and sets a trace aside for the next traced tape, keeping the memory
+    /// for the next tape these records serve.
+    pub(crate) fn retire(&mut self) {
+        self.clear();
+        if let Some(trace) = self.trace.take() {
+            self.idle_trace = Some(trace);
+        }
+    }
+
     /// Bytes allocated.
     pub(crate) fn capacity_bytes(&self) -> usize {
         let trace = (self.trace.iter().chain(&self.idle_trace))
@@ -283,59 +278,8 @@ impl Records {
     }
 }
 
-/// The most buffers a thread keeps for later tapes and gradients, of each kind.
-const SPARE_COUNT: usize = 4;
-/// The largest buffer (in bytes) a thread keeps; a bigger one is freed when dropped.
-const SPARE_BYTES: usize = 64 << 20;
-
-thread_local! {
-    static SPARE_RECORDS: RefCell<Vec<Records>> = const { RefCell::new(Vec::new()) };
-    static SPARE_GRADIENTS: RefCell<Vec<Vec<f64>>> = const { RefCell::new(Vec::new()) };
-}
-
-/// Empty records, reusing a dropped tape's buffers when this thread has some.
-pub(crate) fn take_records() -> Records {
-    let spare = SPARE_RECORDS.try_with(|s| s.borrow_mut().pop());
-    spare.ok().flatten().unwrap_or_default()
-}
-
 #[cold]
 #[inline(never)]
 fn tape_full() -> ! {
     panic!("tapegrad: tape is full (at most 2^32 - 2 nodes)")
-}
-
-/// Keeps `records`' buffers for this thread's next tape, within the bounds above.
-pub(crate) fn give_records(mut records: Records) {
-    if records.capacity_bytes() <= SPARE_BYTES {
-        records.clear();
-        if let Some(trace) = records.trace.take() {
-            records.idle_trace = Some(trace);
-        }
-        let _ = SPARE_RECORDS.try_with(|s| {
-            let mut s = s.borrow_mut();
-            if s.len() < SPARE_COUNT {
-                s.push(records);
-            }
-        });
-    }
-}
-
-/// An empty gradient buffer, reusing a dropped one's memory when this thread has some.
-pub(crate) fn take_gradients() -> Vec<f64> {
-    let spare = SPARE_GRADIENTS.try_with(|s| s.borrow_mut().pop());
-    spare.ok().flatten().unwrap_or_default()
-}
-
-/// Keeps a gradient buffer for this thread's next [`Gradients`](super::Gradients).
-pub(crate) fn give_gradients(mut values: Vec<f64>) {
-    if values.capacity() > 0 && values.capacity() * 8 <= SPARE_BYTES {
-        values.clear();
-        let _ = SPARE_GRADIENTS.try_with(|s| {
-            let mut s = s.borrow_mut();
-            if s.len() < SPARE_COUNT {
-                s.push(values);
-            }
-        });
-    }
 }

@@ -151,6 +151,23 @@ impl Trace {
 }
 
 impl Tape {
+    /// An empty tape that also keeps each node's op, forward value and name, for inspection
+    /// ([`Tape::op`], [`Tape::value_of`], [`Dot`](crate::Graphviz)). It records the same nodes and
+    /// gives the same gradients as any other tape. What it keeps is also what [`Value::grad`]
+    /// (second derivatives) needs.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::traced();
+    /// let y = tape.var(3.0) * 2.0;
+    /// assert_eq!(tape.value_of(y.index()), Some(6.0));
+    /// ```
+    #[must_use]
+    pub fn traced() -> Self {
+        let tape = Self::new();
+        tape.records_mut().start_trace();
+        tape
+    }
+
     /// The op that produced `value`, if this tape is [traced](Tape::traced).
     ///
     /// ```
@@ -404,5 +421,15 @@ impl Fused {
             + self.edge_inputs.len() * 12
             + self.data.len() * 8
             + self.listed.len() * 4
+    }
+
+    /// Bytes allocated.
+    pub(crate) fn capacity_bytes(&self) -> usize {
+        self.runs.capacity() * size_of::<Run>()
+            + self.edge_inputs.capacity() * 4
+            + self.edge_partials.capacity() * 8
+            + self.data.capacity() * 8
+            + self.listed.capacity() * 4
+            + self.kept_weights.capacity() * 8
     }
 }

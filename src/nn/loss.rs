@@ -200,7 +200,7 @@ impl Loss {
             // swept with the elementary nodes.
             let mut partial = 0.0;
             let loss = self.rule(values, targets, |_, d| partial += d);
-            return (r.unary(Op::Loss, loss, (node, partial)), loss);
+            return (r.unary(Op::Loss, loss, (node, partial), None), loss);
         }
         let loss = self.rule(values, targets, |k, d| r.edge(nodes[k], d));
         (r.finish(Op::Loss, loss), loss)
