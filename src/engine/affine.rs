@@ -331,9 +331,23 @@ fn rows_side_by_side<const R: usize>(block: &[f64], x: &[f64]) -> [f64; R] {
     let width = n + 1;
     let rows: [&[f64]; R] = std::array::from_fn(|r| &block[r * width..r * width + n]);
     let mut acc: [f64; R] = std::array::from_fn(|r| block[r * width + n]);
-    for (k, &xk) in x.iter().enumerate() {
+    // Two inputs at a time: each row's pair of weights is one load.
+    let pairs = n / 2;
+    for q in 0..pairs {
+        let k = 2 * q;
+        let (x0, x1) = (x[k], x[k + 1]);
+        let w: [[f64; 2]; R] = std::array::from_fn(|r| [rows[r][k], rows[r][k + 1]]);
         for r in 0..R {
-            acc[r] += rows[r][k] * xk;
+            acc[r] += w[r][0] * x0;
+        }
+        for r in 0..R {
+            acc[r] += w[r][1] * x1;
+        }
+    }
+    if n % 2 == 1 {
+        let k = n - 1;
+        for r in 0..R {
+            acc[r] += rows[r][k] * x[k];
         }
     }
     acc
