@@ -48,7 +48,11 @@ fn unary_ops_match_closed_forms() {
         let tape = Tape::new();
         let v = tape.var(x);
         let t = v.tanh();
-        assert!(close(t.value(), x.tanh(), 1e-15), "tanh({x}) = {}", t.value());
+        assert!(
+            close(t.value(), x.tanh(), 1e-15),
+            "tanh({x}) = {}",
+            t.value()
+        );
         let d = t.backward()[v];
         assert!(close(d, 1.0 / x.cosh().powi(2), 1e-14), "tanh'({x}) = {d}");
         assert!(close(d, central(f64::tanh, x), 1e-6), "tanh'({x}) = {d}");
