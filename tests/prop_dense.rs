@@ -11,8 +11,13 @@ use tapegrad::{hinge, mse, Activation, Error, Layer, Loss, Mlp, Neuron, Tape, Va
 
 /// A random MLP, one input and one target for it.
 fn case() -> impl Strategy<Value = (Mlp, Vec<f64>, Vec<f64>)> {
+    case_up_to(5)
+}
+
+/// A random MLP with layers of up to `width` neurons.
+fn case_up_to(width: usize) -> impl Strategy<Value = (Mlp, Vec<f64>, Vec<f64>)> {
     (
-        prop::collection::vec(1..=5usize, 2..=4),
+        prop::collection::vec(1..=width, 2..=4),
         activation(),
         activation(),
     )
@@ -71,6 +76,23 @@ proptest! {
             .map_err(|e| TestCaseError::fail(e.to_string()))?;
         let kinked = model.activations().contains(&Activation::Relu);
         prop_assert!(report.passed() || kinked, "{}", report);
+    }
+}
+
+proptest! {
+    #![proptest_config(config("proptest-regressions/prop_dense.txt", 32))]
+
+    /// Layers of up to 21 neurons, so that the forward pass's blocks of eight and four rows
+    /// and their remainders all run, over inputs recorded in order and out of order: still the
+    /// bits of node-by-node recording.
+    #[test]
+    fn wide_fused_layers_agree_with_nodes((model, x, target) in case_up_to(21)) {
+        let (loss, params, inputs) = gradients(true, &model, &x, &target);
+        let (loss_t, params_t, inputs_t) = gradients(false, &model, &x, &target);
+        prop_assert_eq!(loss.to_bits(), loss_t.to_bits());
+        for (a, b) in params.iter().zip(&params_t).chain(inputs.iter().zip(&inputs_t)) {
+            prop_assert_eq!(a.to_bits(), b.to_bits(), "{} vs {}", a, b);
+        }
     }
 }
 

@@ -305,37 +305,54 @@ fn is_range(nodes: &[u32]) -> bool {
 /// `z_j = ((b_j + w_j0 x0) + w_j1 x1) + ...`, summed left to right from the bias. `weights`
 /// holds the rows one after another, each as its weights then its bias.
 ///
-/// Each row's sum is one chain of dependent adds; four rows are summed side by side so that
-/// four chains are in flight at once, each still in its own left-to-right order.
+/// Each row's sum is one chain of dependent adds; eight rows are summed side by side so that
+/// eight chains are in flight at once (enough to keep both adders busy through their
+/// latency), each still in its own left-to-right order.
 #[inline]
 pub(crate) fn affine_forward(weights: &[f64], x: &[f64], outputs: usize, z: &mut Vec<f64>) {
+    let width = x.len() + 1;
+    z.clear();
+    let mut blocks = weights[..outputs * width].chunks_exact(8 * width);
+    for block in &mut blocks {
+        z.extend_from_slice(&rows_side_by_side::<8>(block, x));
+    }
+    let mut quads = blocks.remainder().chunks_exact(4 * width);
+    for quad in &mut quads {
+        z.extend_from_slice(&rows_side_by_side::<4>(quad, x));
+    }
+    for row in quads.remainder().chunks_exact(width) {
+        z.extend_from_slice(&rows_side_by_side::<1>(row, x));
+    }
+}
+
+/// The pre-activations of the `R` rows in `rows` (each `x.len()` weights then a bias), one
+/// chain each, summed side by side.
+#[inline(always)]
+fn rows_side_by_side<const R: usize>(block: &[f64], x: &[f64]) -> [f64; R] {
     let n = x.len();
     let width = n + 1;
-    z.clear();
-    let rows = &weights[..outputs * width];
-    let mut quads = rows.chunks_exact(4 * width);
-    for quad in &mut quads {
-        let (r0, rest) = quad.split_at(width);
-        let (r1, rest) = rest.split_at(width);
-        let (r2, r3) = rest.split_at(width);
-        let mut acc = [r0[n], r1[n], r2[n], r3[n]];
-        let terms = x.iter().zip(r0).zip(r1).zip(r2).zip(r3);
-        for ((((xk, w0), w1), w2), w3) in terms {
-            acc[0] += w0 * xk;
-            acc[1] += w1 * xk;
-            acc[2] += w2 * xk;
-            acc[3] += w3 * xk;
+    let rows: [&[f64]; R] = std::array::from_fn(|r| &block[r * width..r * width + n]);
+    let mut acc: [f64; R] = std::array::from_fn(|r| block[r * width + n]);
+    // Two inputs at a time: each row's pair of weights is one load.
+    let pairs = n / 2;
+    for q in 0..pairs {
+        let k = 2 * q;
+        let (x0, x1) = (x[k], x[k + 1]);
+        let w: [[f64; 2]; R] = std::array::from_fn(|r| [rows[r][k], rows[r][k + 1]]);
+        for r in 0..R {
+            acc[r] += w[r][0] * x0;
         }
-        z.extend_from_slice(&acc);
+        for r in 0..R {
+            acc[r] += w[r][1] * x1;
+        }
     }
-    z.extend(quads.remainder().chunks_exact(width).map(|row| {
-        let (w, bias) = row.split_at(n);
-        let mut zj = bias[0];
-        for (wk, xk) in w.iter().zip(x) {
-            zj += wk * xk;
+    if n % 2 == 1 {
+        let k = n - 1;
+        for r in 0..R {
+            acc[r] += rows[r][k] * x[k];
         }
-        zj
-    }));
+    }
+    acc
 }
 
 /// A thread's scratch for the batched dense rule.

@@ -24,6 +24,7 @@ mod higher;
 pub(crate) mod ops;
 mod pool;
 pub(crate) mod record;
+mod tanh;
 mod trace;
 
 pub use trace::Op;

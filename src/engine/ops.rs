@@ -36,17 +36,16 @@ pub(crate) fn sigmoid(x: f64) -> (f64, f64) {
 /// tanh(x);  d/dx = 1 - tanh(x)^2 = 4 u / (1 + u)^2 with u = e^(-2|x|)
 ///
 /// `1 - t^2` cancels once |t| nears 1 (relative error ~ eps e^(2|x|), all of it from x = 19
-/// on); past |t| = 1/2 the second form, which has no cancellation, is used instead.
+/// on); past |x| = 0.55 (|t| ~ 1/2) the second form, which has no cancellation, is used
+/// instead. Computed without libm, branch-free (see [`super::tanh`]).
 #[inline]
 pub(crate) fn tanh(x: f64) -> (f64, f64) {
-    let t = x.tanh();
-    let d = if t.abs() <= 0.5 {
-        1.0 - t * t
-    } else {
-        let u = (-2.0 * x.abs()).exp();
-        4.0 * u / ((1.0 + u) * (1.0 + u))
-    };
-    (t, d)
+    super::tanh::tanh(x)
+}
+
+/// [`tanh`] of each `z` into `t` and `d` (all of one length), several values at a time.
+pub(crate) fn tanh_slice(z: &[f64], t: &mut [f64], d: &mut [f64]) {
+    super::tanh::tanh_slice(z, t, d);
 }
 
 /// relu(x) = 0 if x < 0 else x;  d/dx = 1 if relu(x) > 0 else 0

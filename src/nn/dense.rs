@@ -298,7 +298,12 @@ fn activate(act: Activation, z: &[f64], values: &mut Vec<f64>, d: &mut Vec<f64>)
     d.clear();
     match act {
         Activation::Sigmoid => each(ops::sigmoid, z, values, d),
-        Activation::Tanh => each(ops::tanh, z, values, d),
+        Activation::Tanh => {
+            let start = values.len();
+            values.resize(start + z.len(), 0.0);
+            d.resize(z.len(), 0.0);
+            ops::tanh_slice(z, &mut values[start..], d);
+        }
         Activation::Relu => in_place(ops::relu, z, values, d),
         Activation::Identity => {
             values.extend_from_slice(z);
