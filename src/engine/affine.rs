@@ -61,16 +61,18 @@ impl Records {
         (first, self.fused.keep(&values[kept..]))
     }
 
-    /// Appends a dense layer's outputs `a` as one fused run (see [`Fused::affine`]).
-    pub(crate) fn dense(
-        &mut self,
-        layer: Affine,
-        nodes: Option<&[u32]>,
-        x: &[f64],
-        a: &[f64],
-        d: &[f64],
-    ) -> u32 {
-        self.fused_run(Op::Dense, a, |f, _| f.affine(layer, nodes, x, d))
+    /// Writes new values over the ones [`Records::kept_leaves`] stored at `at` (parameters
+    /// changed between two recordings that share the leaves).
+    #[inline]
+    pub(crate) fn rewrite_kept(&mut self, at: u32, values: &[f64]) {
+        self.fused.data[at as usize..][..values.len()].copy_from_slice(values);
+    }
+
+    /// Appends a dense layer's outputs `a` as one fused run (see [`Fused::affine`]);
+    /// `layer.input_nodes` says where its inputs `x` come from ([`Fused::inputs`]).
+    #[inline]
+    pub(crate) fn dense(&mut self, layer: Affine, x: &[f64], a: &[f64], d: &[f64]) -> u32 {
+        self.fused_run(Op::Dense, a, |f, _| f.affine(layer, x, d))
     }
 }
 
@@ -87,16 +89,10 @@ impl Fused {
         at
     }
 
-    /// Makes a dense layer the rule of the run just begun: `x` are its input values, `nodes`
-    /// their nodes (`None` for constants), `derivatives` each output's `act'(z_j)`.
-    pub(crate) fn affine(
-        &mut self,
-        mut layer: Affine,
-        nodes: Option<&[u32]>,
-        x: &[f64],
-        derivatives: &[f64],
-    ) {
-        layer.input_nodes = match nodes {
+    /// Where a layer's inputs recorded as `nodes` (`None` for constants) come from, listing
+    /// them unless they are consecutive.
+    pub(crate) fn inputs(&mut self, nodes: Option<&[u32]>) -> AffineInputs {
+        match nodes {
             None => AffineInputs::Constants,
             Some(nodes) if is_range(nodes) => {
                 AffineInputs::Range(nodes.first().copied().unwrap_or(0))
@@ -106,17 +102,24 @@ impl Fused {
                 self.listed.extend_from_slice(nodes);
                 AffineInputs::Listed(at)
             }
-        };
+        }
+    }
+
+    /// Makes a dense layer the rule of the run just begun: `x` are its input values,
+    /// `derivatives` each output's `act'(z_j)`.
+    #[inline]
+    pub(crate) fn affine(&mut self, mut layer: Affine, x: &[f64], derivatives: &[f64]) {
         layer.inputs = x.len() as u32;
         layer.outputs = derivatives.len() as u32;
-        layer.data_at = self.keep(x);
-        self.data.extend_from_slice(derivatives);
+        layer.data_at = self.data.len() as u32;
+        self.data.extend(x.iter().chain(derivatives).copied());
         self.set_rule(Rule::Affine(layer));
     }
 
     /// Makes a dense layer over a batch the rule of the run just begun (layout in
     /// [`Affine::batch`]): `xt` are its inputs feature by feature, `first_input` the node of
-    /// input 0 of sample 0 if they are recorded, `derivatives` each output's `act'(z)`.
+    /// input 0 of sample 0 if they are recorded, `derivatives` each output's `act'(z)`;
+    /// `layer.finite` says whether the weights and `xt` are all finite.
     pub(crate) fn affine_batch(
         &mut self,
         mut layer: Affine,
@@ -129,7 +132,6 @@ impl Fused {
         layer.input_nodes = first_input.map_or(AffineInputs::Constants, AffineInputs::Range);
         layer.inputs = n as u32;
         layer.outputs = (derivatives.len() / b) as u32;
-        layer.finite &= all_finite(xt);
         layer.data_at = self.keep(xt);
         self.data.extend_from_slice(derivatives);
         self.set_rule(Rule::Affine(layer));

@@ -107,6 +107,31 @@ impl Fused {
         }
     }
 
+    /// The lengths of every list, for [`Fused::rewind`].
+    pub(crate) fn mark(&self) -> [u32; 6] {
+        [
+            self.runs.len() as u32,
+            self.edge_inputs.len() as u32,
+            self.open,
+            self.data.len() as u32,
+            self.listed.len() as u32,
+            self.kept_weights.len() as u32,
+        ]
+    }
+
+    /// Forgets everything stored after `mark` was taken.
+    #[inline]
+    pub(crate) fn rewind(&mut self, mark: &[u32; 6]) {
+        let [runs, edges, open, data, listed, kept] = mark.map(|n| n as usize);
+        self.runs.truncate(runs);
+        self.edge_inputs.truncate(edges);
+        self.edge_partials.truncate(edges);
+        self.open = open as u32;
+        self.data.truncate(data);
+        self.listed.truncate(listed);
+        self.kept_weights.truncate(kept);
+    }
+
     pub(crate) fn clear(&mut self) {
         self.runs.clear();
         self.edge_inputs.clear();

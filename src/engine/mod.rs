@@ -181,6 +181,20 @@ impl Tape {
         self.recording = NEXT_TAPE_ID.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// How far the (untraced) recording has got, for [`Tape::rewind`].
+    pub(crate) fn mark(&self) -> record::Mark {
+        self.records_ref().mark()
+    }
+
+    /// Forgets the nodes recorded after `mark` (taken on this tape since its last
+    /// [`Tape::clear`]), keeping the ones before: a new recording, as after a clear, for
+    /// the [`Gradients`] checks.
+    #[inline]
+    pub(crate) fn rewind(&mut self, mark: &record::Mark) {
+        self.records.get_mut().rewind(mark);
+        self.recording = NEXT_TAPE_ID.fetch_add(1, Ordering::Relaxed);
+    }
+
     #[inline(always)]
     pub(crate) fn records_ref(&self) -> Ref<'_, Records> {
         self.records.borrow()
@@ -324,6 +338,7 @@ impl<'t> Value<'t> {
     /// (x * x).backward_into(&mut grads);
     /// assert_eq!(grads[x], 4.0);
     /// ```
+    #[inline]
     pub fn backward_into(self, grads: &mut Gradients) {
         grads.tape_id = self.tape.id;
         grads.recording = self.tape.recording;

@@ -41,6 +41,15 @@ pub(crate) struct Records {
     pub(crate) sum_inputs: Vec<u32>,
 }
 
+/// A point of a recording that [`Records::rewind`] goes back to.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Mark {
+    used: usize,
+    fused_count: u32,
+    open_leaves: usize,
+    fused: [u32; 6],
+}
+
 /// The most indices a tape hands out; `u32::MAX` stays free (node `i`'s gradient is slot
 /// `i + 1`).
 const MAX_NODES: u64 = u32::MAX as u64 - 1;
@@ -217,6 +226,7 @@ impl Records {
     }
 
     /// Appends a fused run of `values.len()` outputs (see [`Fused`]); `add_rule` stores its rule.
+    #[inline]
     pub(crate) fn fused_run(
         &mut self,
         op: Op,
@@ -243,6 +253,28 @@ impl Records {
     /// Closes the n-ary node whose edges were just appended with [`Records::edge`].
     pub(crate) fn finish(&mut self, op: Op, value: f64) -> u32 {
         self.fused_run(op, &[value], |f, _| f.close_edges())
+    }
+
+    /// How far this (untraced) recording has got, for [`Records::rewind`].
+    pub(crate) fn mark(&self) -> Mark {
+        debug_assert!(self.trace.is_none(), "a traced tape is not rewound");
+        Mark {
+            used: self.used,
+            fused_count: self.fused_count,
+            open_leaves: self.open_leaves,
+            fused: self.fused.mark(),
+        }
+    }
+
+    /// Forgets every node recorded after `mark`, keeping the memory; `mark` must come from
+    /// this recording, untraced, and no [`Records::clear`] since.
+    #[inline]
+    pub(crate) fn rewind(&mut self, mark: &Mark) {
+        debug_assert!(self.trace.is_none() && self.used >= mark.used);
+        self.used = mark.used;
+        self.fused_count = mark.fused_count;
+        self.open_leaves = mark.open_leaves;
+        self.fused.rewind(&mark.fused);
     }
 
     /// Forgets every node, keeping the memory.

@@ -45,6 +45,31 @@ impl<'t, 'm> Bound<'t, 'm> {
         }
     }
 
+    /// The binding of `params` (with the layers `shapes`) to the leaves `leaves`, already on
+    /// `tape` from an earlier [`Bound::new`] of a model of these shapes: the values its layers'
+    /// rules read are rewritten from `params`; nothing is recorded.
+    #[inline]
+    pub(crate) fn rebind(
+        tape: &'t Tape,
+        shapes: &'m [Shape],
+        params: &'m [f64],
+        leaves: Leaves,
+    ) -> Self {
+        let later = shapes[0].parameter_count();
+        tape.with_records(|r| r.rewrite_kept(leaves.values_at, &params[later..]));
+        Bound {
+            tape,
+            shapes,
+            params,
+            leaves,
+        }
+    }
+
+    /// Where the parameters are on the tape.
+    pub(crate) fn leaves(&self) -> Leaves {
+        self.leaves
+    }
+
     /// Records a forward pass on plain inputs (constants: they get no gradient).
     ///
     /// # Errors
@@ -247,6 +272,7 @@ impl<'t, 'm> Bound<'t, 'm> {
     /// [`Bound::record`] of inputs already checked: the training loop's, whose rows come from
     /// a [`Dataset`](crate::Dataset) (finite by construction) checked against the model
     /// before the first step.
+    #[inline]
     pub(crate) fn record_checked(&self, nodes: Option<&[u32]>, x: &[f64], s: &mut Scratch) {
         self.tape
             .with_records(|r| record_stack(r, self.shapes, self.params, self.leaves, nodes, x, s));
@@ -310,6 +336,7 @@ impl<'t, 'm> Bound<'t, 'm> {
     /// ```
     #[must_use]
     #[track_caller]
+    #[inline]
     pub fn gradients<'g>(&self, grads: &'g Gradients) -> &'g [f64] {
         grads.check_tape(self.tape);
         let first = self.leaves.first as usize;

@@ -113,27 +113,33 @@ pub(crate) fn record_stack(
     s: &mut Scratch,
 ) {
     let mut offset = 0;
+    // Where the inputs of the layer being recorded come from: after the first layer, the
+    // last layer's outputs, a range.
+    let mut inputs = r.fused.inputs(input_nodes);
+    // Each pass starts from the same buffer, so that the last layer's nodes always go into
+    // the same one (which then never grows again).
+    s.cur = 0;
     for (l, shape) in shapes.iter().enumerate() {
         let (done, next) = Scratch::split(&mut s.layers, s.cur);
-        let (nodes, values) = if l == 0 {
-            (input_nodes, input_values)
+        let values = if l == 0 {
+            input_values
         } else {
-            (Some(&done.nodes[..]), &done.values[..])
+            &done.values[..]
         };
         let layer = &params[offset..offset + shape.parameter_count()];
         affine_forward(layer, values, shape.outputs, &mut s.z);
         // a_j = act(z_j), and d_j = act'(z_j) for the rule's reverse sweep
         let op = activate(shape.activation, &s.z, &mut next.values, &mut s.d);
         let weights = leaves.first + offset as u32;
-        let weights_at = match (l, nodes) {
-            (0, None) => 0, // not read: no gradient flows to constants
-            (0, Some(_)) => r.fused.keep_weights(weights, layer),
+        let weights_at = match (l, inputs) {
+            (0, AffineInputs::Constants) => 0, // not read: no gradient flows to constants
+            (0, _) => r.fused.keep_weights(weights, layer),
             _ => leaves.values_at + (offset - shapes[0].parameter_count()) as u32,
         };
         let affine = Affine {
             inputs: 0,
             outputs: 0,
-            input_nodes: AffineInputs::Constants,
+            input_nodes: inputs,
             weights,
             weights_at,
             data_at: 0,
@@ -141,8 +147,11 @@ pub(crate) fn record_stack(
             finite: true,
             activation: op,
         };
-        let first = r.dense(affine, nodes, values, &next.values, &s.d);
-        next.nodes.extend(first..first + shape.outputs as u32);
+        let first = r.dense(affine, values, &next.values, &s.d);
+        inputs = AffineInputs::Range(first);
+        if l + 1 == shapes.len() {
+            next.nodes.extend(first..first + shape.outputs as u32);
+        }
         s.cur = 1 - s.cur;
         offset += layer.len();
     }
@@ -152,7 +161,10 @@ pub(crate) fn record_stack(
 /// sample i at `k * batch + i`), the layout of a batched dense node.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct BatchScratch {
-    /// A layer's inputs and outputs, alternating; `cur` holds the last layer's outputs.
+    /// The batch's inputs.
+    inputs: Vec<f64>,
+    /// A layer's inputs and outputs, alternating after the first layer; `cur` holds the last
+    /// layer's outputs.
     values: [Vec<f64>; 2],
     cur: usize,
     z: Vec<f64>,
@@ -170,18 +182,19 @@ impl BatchScratch {
     /// Sample `i`'s output nodes and values from the last [`record_stack_batch`].
     pub(crate) fn sample(&mut self, i: usize) -> (&[u32], &[f64]) {
         let (b, values) = (self.batch, &self.values[self.cur]);
+        let first = self.first;
         self.nodes.clear();
+        self.nodes
+            .extend((0..self.outputs).map(|j| first + (j * b + i) as u32));
         self.outputs_of_sample.clear();
-        for j in 0..self.outputs {
-            self.nodes.push(self.first + (j * b + i) as u32);
-            self.outputs_of_sample.push(values[j * b + i]);
-        }
+        self.outputs_of_sample
+            .extend((0..self.outputs).map(|j| values[j * b + i]));
         (&self.nodes, &self.outputs_of_sample)
     }
 }
 
-/// Recorded forward pass of a batch of constant inputs (`rows`, one per sample, sizes
-/// checked by the caller), each layer one fused node over the whole batch: its
+/// Recorded forward pass of a batch of constant inputs (`rows`: `batch` rows, sizes and
+/// values checked by the caller), each layer one fused node over the whole batch: its
 /// pre-activations a matrix product, summed in the order of [`record_stack`], so each
 /// sample's outputs have the same bits as there. See [`BatchScratch::sample`] for the
 /// outputs.
@@ -195,9 +208,13 @@ pub(crate) fn record_stack_batch<'x>(
     s: &mut BatchScratch,
 ) {
     let n = shapes[0].inputs;
-    let xt = &mut s.values[0];
-    xt.clear();
-    xt.resize(n * batch, 0.0);
+    // Every entry is written below (`batch` rows of `n`), so the buffer is zero-filled only
+    // when its size changes.
+    let xt = &mut s.inputs;
+    if xt.len() != n * batch {
+        xt.clear();
+        xt.resize(n * batch, 0.0);
+    }
     for (i, row) in rows.enumerate() {
         for (k, &x) in row.iter().enumerate() {
             xt[k * batch + i] = x;
@@ -210,7 +227,8 @@ pub(crate) fn record_stack_batch<'x>(
     let later = shapes[0].parameter_count();
     for (l, shape) in shapes.iter().enumerate() {
         let [a, b] = &mut s.values;
-        let (x, next) = if s.cur == 0 { (a, b) } else { (b, a) };
+        let (done, next) = if s.cur == 0 { (a, b) } else { (b, a) };
+        let x = if l == 0 { &s.inputs } else { &*done };
         let layer = &params[offset..offset + shape.parameter_count()];
         affine_forward_batch(layer, x, batch, shape.outputs, &mut s.z);
         next.clear();
@@ -228,10 +246,11 @@ pub(crate) fn record_stack_batch<'x>(
             },
             data_at: 0,
             batch: batch as u32,
-            finite: l == 0 || all_finite(layer),
+            // The first layer's weights are not read, and its inputs were checked.
+            finite: l == 0 || (all_finite(layer) && all_finite(x)),
             activation: op,
         };
-        let (d, x) = (&s.d, &*x);
+        let d = &s.d;
         let first = r.fused_run(Op::Dense, next, |f, _| {
             f.affine_batch(affine, first_input, x, d)
         });

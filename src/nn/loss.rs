@@ -188,6 +188,7 @@ impl Loss {
 
     /// Records the loss of `outputs` (nodes and their values) against `targets`; lengths must
     /// already be checked.
+    #[inline]
     pub(crate) fn record(
         self,
         r: &mut Records,

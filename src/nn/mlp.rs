@@ -1,4 +1,4 @@
-use super::dense::{predict_stack, Scratch, Shape};
+use super::dense::{predict_stack, Leaves, Scratch, Shape};
 use super::{Activation, Bound, Layer, Neuron};
 use crate::engine::Tape;
 use crate::error::{Error, Result};
@@ -389,6 +389,13 @@ impl Mlp {
     /// ```
     pub fn bind<'t, 'm>(&'m self, tape: &'t Tape) -> Bound<'t, 'm> {
         Bound::new(tape, &self.shapes, &self.params)
+    }
+
+    /// [`Mlp::bind`] onto the leaves of an earlier binding of a model of this shape, which
+    /// `tape` still holds (see [`Bound::rebind`]).
+    #[inline]
+    pub(crate) fn rebind<'t, 'm>(&'m self, tape: &'t Tape, leaves: Leaves) -> Bound<'t, 'm> {
+        Bound::rebind(tape, &self.shapes, &self.params, leaves)
     }
 }
 

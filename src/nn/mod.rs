@@ -25,7 +25,7 @@ mod neuron;
 pub use activation::Activation;
 pub use bind::Bound;
 pub use builder::MlpBuilder;
-pub(crate) use dense::{BatchScratch, Scratch};
+pub(crate) use dense::{BatchScratch, Leaves, Scratch};
 pub use layer::Layer;
 pub use mlp::{Mlp, ParamSlot};
 pub use neuron::Neuron;

@@ -481,7 +481,8 @@ fn sgd_into(lr: f64, params: &[f64], grads: &[f64], out: &mut [f64]) -> bool {
         *o = p - lr * g;
         acc[0] += *o * 0.0;
     }
-    acc.iter().all(|&a| a == 0.0)
+    // Zeros (of either sign) sum to zero; a NaN lane makes the sum NaN.
+    acc.iter().sum::<f64>() == 0.0
 }
 
 /// The error of an update that made a non-finite value: it names the first non-finite

@@ -45,7 +45,35 @@ pub(crate) struct BatchBuffers {
 /// infinite, or the first sample of the batch if only the scaled sum overflows. The samples
 /// must have passed [`check_samples`] (their inputs are not checked again).
 #[allow(clippy::too_many_arguments)]
+#[inline(always)] // a per-sample step is mostly calls: this one is not needed
 pub(crate) fn record_loss(
+    bound: &Bound<'_, '_>,
+    data: &Dataset,
+    samples: impl Iterator<Item = usize> + Clone,
+    loss: Loss,
+    scale: f64,
+    epoch: usize,
+    buffers: &mut BatchBuffers,
+    mut on_sample: impl FnMut(&[f64], &[f64]),
+) -> Result<(u32, f64)> {
+    let mut one = samples.clone();
+    if let (Some(i), None) = (one.next(), one.next()) {
+        if scale == 1.0 {
+            // One sample (per-sample SGD): its loss node is the batch's, checked once.
+            bound.record_checked(None, data.input(i), &mut buffers.scratch);
+            let s = &buffers.scratch;
+            let (nodes, outputs) = (s.output_nodes(), s.output_values());
+            let tape = bound.tape();
+            return sample_loss(tape, nodes, outputs, data, i, loss, epoch, &mut on_sample);
+        }
+    }
+    record_batch_loss(bound, data, samples, loss, scale, epoch, buffers, on_sample)
+}
+
+/// [`record_loss`] of more than one sample, or of one scaled.
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+fn record_batch_loss(
     bound: &Bound<'_, '_>,
     data: &Dataset,
     samples: impl Iterator<Item = usize> + Clone,
@@ -57,14 +85,6 @@ pub(crate) fn record_loss(
 ) -> Result<(u32, f64)> {
     let tape = bound.tape();
     let batch = samples.clone().count();
-    if batch == 1 && scale == 1.0 {
-        // One sample (per-sample SGD): its loss node is the batch's, checked once.
-        let i = samples.clone().next().unwrap_or(0);
-        bound.record_checked(None, data.input(i), &mut buffers.scratch);
-        let s = &buffers.scratch;
-        let (nodes, outputs) = (s.output_nodes(), s.output_values());
-        return sample_loss(tape, nodes, outputs, data, i, loss, epoch, &mut on_sample);
-    }
     buffers.losses.clear();
     let mut first = None;
     let mut sum = 0.0;

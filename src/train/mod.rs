@@ -8,10 +8,11 @@ pub(crate) mod batch;
 pub(crate) mod parallel;
 mod progress;
 
+use crate::engine::record::Mark;
 use crate::engine::{Gradients, Tape};
 use crate::error::{Error, Result};
 use crate::nn::loss::{check_lengths, Loss};
-use crate::nn::{Mlp, Scratch};
+use crate::nn::{Leaves, Mlp, Scratch};
 use crate::optim::Optimizer;
 use batch::{check_samples, record_loss, BatchBuffers};
 use std::ops::ControlFlow;
@@ -505,6 +506,10 @@ pub struct Trainer {
     /// the last step whose loss was finite (if `has_last_good`), without a copy.
     spare: Vec<f64>,
     has_last_good: bool,
+    /// The model's parameter leaves on `tape`, recorded once per run, and the point of the
+    /// recording just after them: each step rewinds the tape there instead of clearing it
+    /// and binding the model again.
+    bound: Option<(Mark, Leaves)>,
     /// Correct and counted answers of the current epoch (classification losses).
     correct: usize,
     counted: usize,
@@ -541,6 +546,7 @@ impl Trainer {
             order: Vec::new(),
             spare: Vec::new(),
             has_last_good: false,
+            bound: None,
             correct: 0,
             counted: 0,
             validation: None,
@@ -670,6 +676,7 @@ impl Trainer {
             return Err(Error::NoValidation);
         }
         self.has_last_good = false;
+        self.bind(model);
         let batch = self.config.batch_size;
         let mut summary = TrainSummary {
             epochs: 0,
@@ -785,9 +792,19 @@ impl Trainer {
     ) -> Result<f64> {
         check_samples(model, data, &samples, self.config.loss)?;
         self.has_last_good = false;
+        self.bind(model);
         self.step_unchecked(model, optimizer, data, samples, 0)
     }
 
+    /// Records `model`'s parameters as the first leaves of a cleared tape, for the steps
+    /// that follow.
+    fn bind(&mut self, model: &Mlp) {
+        self.tape.clear();
+        let leaves = model.bind(&self.tape).leaves();
+        self.bound = Some((self.tape.mark(), leaves));
+    }
+
+    /// One step on the binding of [`Trainer::bind`], which must be of `model`'s shape.
     fn step_unchecked<O: Optimizer + ?Sized>(
         &mut self,
         model: &mut Mlp,
@@ -800,9 +817,12 @@ impl Trainer {
         let loss_kind = self.config.loss;
         let classify = loss_kind.is_classification();
         let scale = 1.0 / samples.len() as f64;
-        self.tape.clear();
+        let (mark, leaves) = self
+            .bound
+            .expect("the trainer binds the model before a step");
+        self.tape.rewind(&mark);
         let tape = &self.tape;
-        let bound = model.bind(tape);
+        let bound = model.rebind(tape, leaves);
         let (correct, counted) = (&mut self.correct, &mut self.counted);
         let (output, loss) = record_loss(
             &bound,
@@ -870,4 +890,51 @@ pub fn train<O: Optimizer + ?Sized, C: EpochControl>(
     on_epoch: impl FnMut(&EpochReport<'_>) -> C,
 ) -> Result<TrainSummary> {
     Trainer::new(config)?.fit(model, optimizer, data, on_epoch)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{mse, Activation, Gradients, Mlp, Tape};
+
+    /// The trainer's rewind: a step recorded on a tape rewound to just after the parameter
+    /// leaves (the kept weights rewritten) has the nodes and gradients of the same step on a
+    /// fresh tape, after the parameters changed, and gradients from before the rewind are
+    /// refused.
+    #[test]
+    fn a_rewound_binding_records_what_a_fresh_binding_does() -> crate::Result<()> {
+        let (act, first) = (
+            Activation::Sigmoid,
+            [0.1, -0.2, 0.3, 0.4, 0.5, -0.6, 0.7, 0.8, 0.9],
+        );
+        let mut model = Mlp::from_parameters(&[2, 2, 1], act, act, &first)?;
+        let mut tape = Tape::new();
+        let leaves = model.bind(&tape).leaves();
+        let mark = tape.mark();
+        let mut grads = Gradients::new();
+        let steps = [
+            ([-2.0, -1.0], 1.0, first),
+            (
+                [25.0, 6.0],
+                0.0,
+                [1.5, -0.5, 0.25, -1.0, 2.0, 0.5, -3.0, 1.25, -0.75],
+            ),
+        ];
+        for (k, (x, t, params)) in steps.into_iter().enumerate() {
+            model.parameters_mut().copy_from_slice(&params);
+            tape.rewind(&mark);
+            assert!(!grads.is_for(&tape), "step {k}: stale gradients accepted");
+            let bound = model.rebind(&tape, leaves);
+            mse(&bound.forward(&x)?, &[t])?.backward_into(&mut grads);
+            let fresh = Tape::new();
+            let fresh_bound = model.bind(&fresh);
+            let expected = mse(&fresh_bound.forward(&x)?, &[t])?.backward();
+            assert_eq!(tape.len(), fresh.len(), "step {k}");
+            assert_eq!(
+                bound.gradients(&grads),
+                fresh_bound.gradients(&expected),
+                "step {k}"
+            );
+        }
+        Ok(())
+    }
 }

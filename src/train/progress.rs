@@ -36,6 +36,7 @@ impl Bar {
     }
 
     /// One step done.
+    #[inline]
     pub(super) fn step(&self) {
         #[cfg(feature = "progress")]
         if let Some(bar) = &self.bar {
