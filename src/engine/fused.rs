@@ -132,16 +132,6 @@ impl Fused {
         self.kept_weights.truncate(kept);
     }
 
-    pub(crate) fn clear(&mut self) {
-        self.runs.clear();
-        self.edge_inputs.clear();
-        self.edge_partials.clear();
-        self.open = 0;
-        self.data.clear();
-        self.listed.clear();
-        self.kept_weights.clear();
-    }
-
     /// Room for `edges` more edges, as far as memory allows.
     pub(crate) fn reserve_edges(&mut self, edges: usize) {
         let _ = self.edge_inputs.try_reserve(edges);

@@ -282,7 +282,7 @@ impl Records {
         self.used = 0;
         self.fused_count = 0;
         self.open_leaves = 0;
-        self.fused.clear();
+        self.fused.rewind(&[0; 6]);
         if let Some(trace) = &mut self.trace {
             self.nodes.clear();
             trace.clear();
