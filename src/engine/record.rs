@@ -41,8 +41,8 @@ pub(crate) struct Records {
     pub(crate) sum_inputs: Vec<u32>,
 }
 
-/// A point of a recording that [`Records::rewind`] goes back to.
-#[derive(Debug, Clone, Copy)]
+/// A point of a recording that [`Records::rewind`] goes back to; the default is the start.
+#[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Mark {
     used: usize,
     fused_count: u32,
@@ -267,10 +267,11 @@ impl Records {
     }
 
     /// Forgets every node recorded after `mark`, keeping the memory; `mark` must come from
-    /// this recording, untraced, and no [`Records::clear`] since.
+    /// this recording, untraced, and no [`Records::clear`] since, or be the default (the start;
+    /// a trace is then the caller's to clear).
     #[inline]
     pub(crate) fn rewind(&mut self, mark: &Mark) {
-        debug_assert!(self.trace.is_none() && self.used >= mark.used);
+        debug_assert!(self.used >= mark.used);
         self.used = mark.used;
         self.fused_count = mark.fused_count;
         self.open_leaves = mark.open_leaves;
@@ -279,10 +280,7 @@ impl Records {
 
     /// Forgets every node, keeping the memory.
     pub(crate) fn clear(&mut self) {
-        self.used = 0;
-        self.fused_count = 0;
-        self.open_leaves = 0;
-        self.fused.rewind(&[0; 6]);
+        self.rewind(&Mark::default());
         if let Some(trace) = &mut self.trace {
             self.nodes.clear();
             trace.clear();
