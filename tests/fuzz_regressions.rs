@@ -88,3 +88,51 @@ fn sizes_and_exponents_that_crashed() {
     // (-1)^MIN = 1; d/dx = MIN * (-1)^(MIN - 1) = -MIN = 2^31
     assert_eq!((y.value(), y.backward()[x]), (1.0, 2147483648.0));
 }
+
+/// `fuzz/fuzz_targets/mlp.rs`, crash-dadc7ea23329b0b2c9e46a4f16cda5c3f826ec53: a 1-5 network
+/// whose second logit has the bias `f64::MAX`, trained with cross-entropy towards class 2, so
+/// that every step's loss is `f64::MAX` itself (finite). The epoch's mean was reported as
+/// `inf`: the sum overflows, and the fallback, each loss over the count summed, rounded past
+/// `f64::MAX` too. The mean of finite numbers is at most the largest of them, and is now
+/// reported as such; the same for the validation loss.
+#[test]
+fn mlp_epoch_mean_of_losses_at_f64_max_is_finite() {
+    let params = [
+        1.2,
+        1.2,
+        -3.0,
+        f64::MAX,
+        -6.9,
+        -12.7,
+        -12.8,
+        -12.8,
+        -12.8,
+        -12.8,
+    ];
+    let (sigmoid, id) = (Activation::Sigmoid, Activation::Identity);
+    let mut model = Mlp::from_parameters(&[1, 5], sigmoid, id, &params).unwrap();
+    let data = Dataset::new(&[[-12.8], [1.2], [-0.6]], &[[2.0], [2.0], [2.0]]).unwrap();
+    let mut sgd = Sgd::new(1.2).unwrap();
+    let config = TrainConfig::default()
+        .loss(tapegrad::Loss::CrossEntropy)
+        .epochs(3)
+        .batch_size(1);
+    let mut trainer = Trainer::new(config).unwrap().with_validation(data.clone());
+    // Each step's loss: the logit f64::MAX minus a small one, which rounds to f64::MAX.
+    assert_eq!(
+        trainer.step(&mut model, &mut sgd, &data, 0..1),
+        Ok(f64::MAX)
+    );
+    let mut reported = Vec::new();
+    let summary = trainer
+        .fit(&mut model, &mut sgd, &data, |r| {
+            reported.push((r.loss, r.validation.map(|v| v.loss)))
+        })
+        .unwrap();
+    assert_eq!(
+        reported,
+        vec![(f64::MAX, Some(f64::MAX)); 3],
+        "the mean of losses that are all f64::MAX is f64::MAX"
+    );
+    assert_eq!(summary.last_loss, f64::MAX);
+}

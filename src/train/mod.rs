@@ -256,20 +256,59 @@ impl Mlp {
     }
 }
 
+/// A mean that does not overflow: the sum over the count while the sum is finite; if finite
+/// values sum past `f64::MAX`, each over the count, summed, and never above the largest (the
+/// mean of finite numbers is finite). A non-finite value makes the mean non-finite.
+#[derive(Debug, Clone, Copy)]
+struct Mean {
+    count: usize,
+    total: f64,
+    scaled: f64,
+    largest: f64,
+}
+
+impl Mean {
+    /// An empty mean of `count` values to come.
+    fn of(count: usize) -> Self {
+        let largest = f64::NEG_INFINITY;
+        Mean {
+            count,
+            total: 0.0,
+            scaled: 0.0,
+            largest,
+        }
+    }
+
+    #[inline]
+    fn add(&mut self, value: f64) {
+        self.total += value;
+        self.scaled += value / self.count as f64;
+        self.largest = self.largest.max(value);
+    }
+
+    fn get(&self) -> f64 {
+        if self.total.is_finite() || !self.largest.is_finite() || self.scaled.is_nan() {
+            self.total / self.count as f64
+        } else {
+            self.scaled.min(self.largest)
+        }
+    }
+}
+
 /// The mean loss and the accuracy of `model` over `data`; sizes and targets already checked.
 fn evaluate(model: &Mlp, data: &Dataset, loss: Loss, s: &mut Scratch) -> Metrics {
-    let (mut total, mut correct, mut counted) = (0.0, 0, 0);
+    let (mut total, mut correct, mut counted) = (Mean::of(data.len()), 0, 0);
     for i in 0..data.len() {
         let out = model
             .predict_with(data.input(i), s)
             .expect("input size checked");
-        total += loss.eval_unchecked(out, data.target(i));
+        total.add(loss.eval_unchecked(out, data.target(i)));
         if let Some((right, n)) = loss.count_correct(out, data.target(i)) {
             (correct, counted) = (correct + right, counted + n);
         }
     }
     Metrics {
-        loss: total / data.len() as f64,
+        loss: total.get(),
         accuracy: (counted > 0).then(|| correct as f64 / counted as f64),
     }
 }
@@ -698,19 +737,14 @@ impl Trainer {
                 shuffle(&mut order);
             }
             (self.correct, self.counted) = (0, 0);
-            // The mean of the step losses: their sum over the count, or, if the sum of finite
-            // losses overflows, the sum of each over the count (never above the largest).
-            let mut total = 0.0;
-            let mut scaled = 0.0;
+            // The mean of the step losses (each finite: a non-finite one is an error).
+            let mut mean = Mean::of(per_epoch);
             let mut steps = 0;
             for chunk in order.chunks(batch) {
                 let result =
                     self.step_unchecked(model, optimizer, data, chunk.iter().copied(), epoch);
                 match result {
-                    Ok(loss) => {
-                        total += loss;
-                        scaled += loss / per_epoch as f64;
-                    }
+                    Ok(loss) => mean.add(loss),
                     Err(e) => {
                         if matches!(e, Error::NonFiniteLoss { .. }) && self.has_last_good {
                             model.swap_parameters(&mut self.spare);
@@ -724,11 +758,7 @@ impl Trainer {
             }
             summary.epochs += 1;
             summary.steps += steps;
-            summary.last_loss = if total.is_finite() {
-                total / steps as f64
-            } else {
-                scaled
-            };
+            summary.last_loss = mean.get();
             let accuracy = (self.counted > 0).then(|| self.correct as f64 / self.counted as f64);
             let validation = self
                 .validation
