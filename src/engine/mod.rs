@@ -105,10 +105,7 @@ impl Tape {
     #[must_use]
     pub fn with_capacity(nodes: usize, edges: usize) -> Self {
         let tape = Self::new();
-        {
-            let mut r = tape.records_mut();
-            r.reserve(nodes, edges);
-        }
+        tape.records_mut().reserve(nodes, edges);
         tape
     }
 
@@ -123,9 +120,7 @@ impl Tape {
     #[inline(always)]
     #[must_use]
     pub fn var(&self, value: f64) -> Value<'_> {
-        let index = self
-            .records_mut()
-            .leaves(Op::Leaf, std::slice::from_ref(&value));
+        let index = self.records_mut().leaves(Op::Leaf, &[value]);
         Value::new(self, index, value)
     }
 
