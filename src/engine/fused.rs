@@ -79,9 +79,9 @@ impl Fused {
 
     /// Runs `run`'s rule; `g` holds node `i`'s gradient at `g[i]`.
     pub(crate) fn backward(&self, run: &Run, g: &mut [f64]) {
-        match run.rule {
+        match &run.rule {
             Rule::Leaves => {}
-            Rule::Edges { at, len } => {
+            &Rule::Edges { at, len } => {
                 let gy = g[run.first as usize];
                 if gy == 0.0 {
                     return;
@@ -94,7 +94,7 @@ impl Fused {
                     g[x as usize] += p * gy;
                 }
             }
-            Rule::Affine(layer) => self.affine_backward(run, &layer, g),
+            Rule::Affine(layer) => self.affine_backward(run, layer, g),
         }
     }
 
