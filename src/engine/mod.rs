@@ -30,36 +30,14 @@ mod trace;
 pub use trace::Op;
 
 use record::Records;
-use std::cell::{Cell, Ref, RefCell, RefMut};
+use std::cell::{Ref, RefCell, RefMut};
 
 use std::fmt;
 use std::ops::Index;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Numbers tapes and their recordings, for the "values of two tapes were mixed" checks: each
-/// thread takes blocks of numbers from one counter and hands them out one by one, so that a
-/// clear or a rewind (once per training step) costs no atomic operation.
-static NEXT_BLOCK: AtomicU64 = AtomicU64::new(1);
-const BLOCK: u64 = 1 << 20;
-
-thread_local! {
-    /// The next number of this thread's block, and the end of the block.
-    static NUMBERS: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
-}
-
-/// A number no tape or recording has had.
-#[inline]
-fn fresh_number() -> u64 {
-    NUMBERS.with(|numbers| {
-        let (mut next, mut end) = numbers.get();
-        if next == end {
-            next = NEXT_BLOCK.fetch_add(BLOCK, Ordering::Relaxed);
-            end = next + BLOCK;
-        }
-        numbers.set((next + 1, end));
-        next
-    })
-}
+/// Numbers tapes and their recordings, for the "values of two tapes were mixed" checks.
+static NEXT_TAPE_ID: AtomicU64 = AtomicU64::new(1);
 
 /// A Wengert list: the record of every operation on its [`Value`]s.
 ///
@@ -106,7 +84,7 @@ impl Tape {
     pub fn new() -> Self {
         // Tape ids and recording numbers come from one counter, so a new tape's first
         // recording can take its id.
-        let id = fresh_number();
+        let id = NEXT_TAPE_ID.fetch_add(1, Ordering::Relaxed);
         Tape {
             id,
             recording: id,
@@ -195,7 +173,7 @@ impl Tape {
     /// ```
     pub fn clear(&mut self) {
         self.records.get_mut().clear();
-        self.recording = fresh_number();
+        self.recording = NEXT_TAPE_ID.fetch_add(1, Ordering::Relaxed);
     }
 
     /// How far the (untraced) recording has got, for [`Tape::rewind`].
@@ -209,7 +187,7 @@ impl Tape {
     #[inline]
     pub(crate) fn rewind(&mut self, mark: &record::Mark) {
         self.records.get_mut().rewind(mark);
-        self.recording = fresh_number();
+        self.recording = NEXT_TAPE_ID.fetch_add(1, Ordering::Relaxed);
     }
 
     #[inline(always)]
