@@ -68,11 +68,22 @@ impl Records {
         self.fused.data[at as usize..][..values.len()].copy_from_slice(values);
     }
 
-    /// Appends a dense layer's outputs `a` as one fused run (see [`Fused::affine`]);
-    /// `layer.input_nodes` says where its inputs `x` come from ([`Fused::inputs`]).
+    /// Appends a dense layer over one sample as one fused run: `x` are its input values
+    /// (`layer.input_nodes` says where they come from, [`Fused::inputs`]), and
+    /// `activate(d)` appends each output's `act'(z_j)` to `d` and returns the outputs `a`.
+    /// The derivatives go straight into the rule's data, after `x`: no copy through a buffer.
     #[inline]
-    pub(crate) fn dense(&mut self, layer: Affine, x: &[f64], a: &[f64], d: &[f64]) -> u32 {
-        self.fused_run(Op::Dense, a, |f, _| f.affine(layer, x, d))
+    pub(crate) fn dense<'a>(
+        &mut self,
+        mut layer: Affine,
+        x: &[f64],
+        activate: impl FnOnce(&mut Vec<f64>) -> &'a [f64],
+    ) -> u32 {
+        layer.inputs = x.len() as u32;
+        layer.data_at = self.fused.keep(x);
+        let a = activate(&mut self.fused.data);
+        layer.outputs = a.len() as u32;
+        self.fused_run(Op::Dense, a, |f, _| f.set_rule(Rule::Affine(layer)))
     }
 }
 
@@ -103,17 +114,6 @@ impl Fused {
                 AffineInputs::Listed(at)
             }
         }
-    }
-
-    /// Makes a dense layer the rule of the run just begun: `x` are its input values,
-    /// `derivatives` each output's `act'(z_j)`.
-    #[inline]
-    pub(crate) fn affine(&mut self, mut layer: Affine, x: &[f64], derivatives: &[f64]) {
-        layer.inputs = x.len() as u32;
-        layer.outputs = derivatives.len() as u32;
-        layer.data_at = self.data.len() as u32;
-        self.data.extend(x.iter().chain(derivatives).copied());
-        self.set_rule(Rule::Affine(layer));
     }
 
     /// Makes a dense layer over a batch the rule of the run just begun (layout in
@@ -147,9 +147,67 @@ impl Fused {
         }
     }
 
-    /// The dense rule for one sample.
-    #[inline(never)]
+    /// The dense rule for one sample. A layer of a few inputs takes a copy of the rule for
+    /// its input count, whose rows are unrolled: no loop set-up, which would cost more than
+    /// the arithmetic of a row of one to four weights.
+    #[inline]
     fn affine_sample_backward(&self, run: &Run, layer: &Affine, g: &mut [f64]) {
+        match layer.inputs {
+            1 => self.affine_sample_backward_of::<1>(run, layer, g),
+            2 => self.affine_sample_backward_of::<2>(run, layer, g),
+            3 => self.affine_sample_backward_of::<3>(run, layer, g),
+            4 => self.affine_sample_backward_of::<4>(run, layer, g),
+            _ => self.affine_sample_backward_any(run, layer, g),
+        }
+    }
+
+    /// [`Fused::affine_sample_backward`] of a layer of `N` inputs: the same products and
+    /// sums, in the same order, with `N` known.
+    #[inline(never)]
+    fn affine_sample_backward_of<const N: usize>(&self, run: &Run, layer: &Affine, g: &mut [f64]) {
+        let outputs = layer.outputs as usize;
+        let (x, d) = self.data[layer.data_at as usize..][..N + outputs].split_at(N);
+        let x: &[f64; N] = x.try_into().expect("N inputs");
+        let weights = match layer.input_nodes {
+            AffineInputs::Constants => &[][..],
+            _ => &self.data[layer.weights_at as usize..][..outputs * (N + 1)],
+        };
+        for j in (0..outputs).rev() {
+            let gj = g[run.first as usize + j] * d[j];
+            if gj == 0.0 {
+                continue;
+            }
+            let p = layer.weights as usize + j * (N + 1);
+            let (gw, gb) = g[p..p + N + 1].split_at_mut(N);
+            for (gw, xk) in gw.iter_mut().zip(x) {
+                *gw += gj * xk;
+            }
+            gb[0] += gj;
+            match layer.input_nodes {
+                AffineInputs::Constants => {}
+                AffineInputs::Range(first) => {
+                    let row: &[f64; N] = weights[j * (N + 1)..][..N].try_into().expect("N weights");
+                    let gx: &mut [f64; N] = (&mut g[first as usize..][..N])
+                        .try_into()
+                        .expect("N inputs");
+                    for (gx, w) in gx.iter_mut().zip(row) {
+                        *gx += gj * w;
+                    }
+                }
+                AffineInputs::Listed(at) => {
+                    let row = &weights[j * (N + 1)..][..N];
+                    let nodes = &self.listed[at as usize..][..N];
+                    for (&node, w) in nodes.iter().zip(row) {
+                        g[node as usize] += gj * w;
+                    }
+                }
+            }
+        }
+    }
+
+    /// [`Fused::affine_sample_backward`] of a layer of any number of inputs.
+    #[inline(never)] // kept apart from the small layers' copies, whose code would crowd it
+    fn affine_sample_backward_any(&self, run: &Run, layer: &Affine, g: &mut [f64]) {
         let (inputs, outputs) = (layer.inputs as usize, layer.outputs as usize);
         let width = inputs + 1;
         let data = &self.data[layer.data_at as usize..];
@@ -308,8 +366,18 @@ fn is_range(nodes: &[u32]) -> bool {
 /// Each row's sum is one chain of dependent adds; eight rows are summed side by side so that
 /// eight chains are in flight at once (enough to keep both adders busy through their
 /// latency), each still in its own left-to-right order.
+///
+/// A layer of a few inputs sums its rows one after another (each a chain of one to four adds,
+/// which the core overlaps on its own), with the input count known: no block set-up.
 #[inline]
 pub(crate) fn affine_forward(weights: &[f64], x: &[f64], outputs: usize, z: &mut Vec<f64>) {
+    match x.len() {
+        1 => return rows_of::<1>(weights, x, outputs, z),
+        2 => return rows_of::<2>(weights, x, outputs, z),
+        3 => return rows_of::<3>(weights, x, outputs, z),
+        4 => return rows_of::<4>(weights, x, outputs, z),
+        _ => {}
+    }
     let width = x.len() + 1;
     z.clear();
     let mut blocks = weights[..outputs * width].chunks_exact(8 * width);
@@ -322,6 +390,19 @@ pub(crate) fn affine_forward(weights: &[f64], x: &[f64], outputs: usize, z: &mut
     }
     for row in quads.remainder().chunks_exact(width) {
         z.extend_from_slice(&rows_side_by_side::<1>(row, x));
+    }
+}
+
+/// [`affine_forward`] of a layer of `N` inputs: row by row, written over `z` (made `outputs`
+/// long, a no-op when it already is, as from one sample to the next).
+#[inline(always)]
+fn rows_of<const N: usize>(weights: &[f64], x: &[f64], outputs: usize, z: &mut Vec<f64>) {
+    let x: &[f64; N] = x.try_into().expect("N inputs");
+    z.resize(outputs, 0.0);
+    let rows = weights[..outputs * (N + 1)].chunks_exact(N + 1);
+    for (z, row) in z.iter_mut().zip(rows) {
+        let (w, b) = row.split_at(N);
+        *z = w.iter().zip(x).fold(b[0], |z, (w, x)| z + w * x);
     }
 }
 
