@@ -168,24 +168,28 @@ impl Fused {
         let outputs = layer.outputs as usize;
         let (x, d) = self.data[layer.data_at as usize..][..N + outputs].split_at(N);
         let x: &[f64; N] = x.try_into().expect("N inputs");
-        let weights = match layer.input_nodes {
-            AffineInputs::Constants => &[][..],
-            _ => &self.data[layer.weights_at as usize..][..outputs * (N + 1)],
-        };
-        for j in (0..outputs).rev() {
-            let gj = g[run.first as usize + j] * d[j];
-            if gj == 0.0 {
-                continue;
-            }
+        // The weights and inputs were recorded before the layer: the gradients the rule adds
+        // to are all below its outputs' (read only).
+        let (g, ga) = g.split_at_mut(run.first as usize);
+        let rows = (ga[..outputs].iter().zip(d).enumerate().rev())
+            .map(|(j, (ga, d))| (j, ga * d))
+            .filter(|&(_, gj)| gj != 0.0);
+        // grad[w_jk] += g_j x_k, grad[b_j] += g_j
+        let weight_grads = |g: &mut [f64], j: usize, gj: f64| {
             let p = layer.weights as usize + j * (N + 1);
             let (gw, gb) = g[p..p + N + 1].split_at_mut(N);
             for (gw, xk) in gw.iter_mut().zip(x) {
                 *gw += gj * xk;
             }
             gb[0] += gj;
-            match layer.input_nodes {
-                AffineInputs::Constants => {}
-                AffineInputs::Range(first) => {
+        };
+        let weights = || &self.data[layer.weights_at as usize..][..outputs * (N + 1)];
+        match layer.input_nodes {
+            AffineInputs::Constants => rows.for_each(|(j, gj)| weight_grads(g, j, gj)),
+            AffineInputs::Range(first) => {
+                let weights = weights();
+                for (j, gj) in rows {
+                    weight_grads(g, j, gj);
                     let row: &[f64; N] = weights[j * (N + 1)..][..N].try_into().expect("N weights");
                     let gx: &mut [f64; N] = (&mut g[first as usize..][..N])
                         .try_into()
@@ -194,9 +198,12 @@ impl Fused {
                         *gx += gj * w;
                     }
                 }
-                AffineInputs::Listed(at) => {
+            }
+            AffineInputs::Listed(at) => {
+                let (weights, nodes) = (weights(), &self.listed[at as usize..][..N]);
+                for (j, gj) in rows {
+                    weight_grads(g, j, gj);
                     let row = &weights[j * (N + 1)..][..N];
-                    let nodes = &self.listed[at as usize..][..N];
                     for (&node, w) in nodes.iter().zip(row) {
                         g[node as usize] += gj * w;
                     }
@@ -368,16 +375,22 @@ fn is_range(nodes: &[u32]) -> bool {
 /// latency), each still in its own left-to-right order.
 ///
 /// A layer of a few inputs sums its rows one after another (each a chain of one to four adds,
-/// which the core overlaps on its own), with the input count known: no block set-up.
-#[inline]
+/// which the core overlaps on its own), with the input count known: no block set-up, and no
+/// call (its loop is shorter than one).
+#[inline(always)]
 pub(crate) fn affine_forward(weights: &[f64], x: &[f64], outputs: usize, z: &mut Vec<f64>) {
     match x.len() {
-        1 => return rows_of::<1>(weights, x, outputs, z),
-        2 => return rows_of::<2>(weights, x, outputs, z),
-        3 => return rows_of::<3>(weights, x, outputs, z),
-        4 => return rows_of::<4>(weights, x, outputs, z),
-        _ => {}
+        1 => rows_of::<1>(weights, x, outputs, z),
+        2 => rows_of::<2>(weights, x, outputs, z),
+        3 => rows_of::<3>(weights, x, outputs, z),
+        4 => rows_of::<4>(weights, x, outputs, z),
+        _ => rows_in_blocks(weights, x, outputs, z),
     }
+}
+
+/// [`affine_forward`] of a layer of more than four inputs.
+#[inline(never)]
+fn rows_in_blocks(weights: &[f64], x: &[f64], outputs: usize, z: &mut Vec<f64>) {
     let width = x.len() + 1;
     z.clear();
     let mut blocks = weights[..outputs * width].chunks_exact(8 * width);
