@@ -68,11 +68,22 @@ impl Records {
         self.fused.data[at as usize..][..values.len()].copy_from_slice(values);
     }
 
-    /// Appends a dense layer's outputs `a` as one fused run (see [`Fused::affine`]);
-    /// `layer.input_nodes` says where its inputs `x` come from ([`Fused::inputs`]).
+    /// Appends a dense layer over one sample as one fused run: `x` are its input values
+    /// (`layer.input_nodes` says where they come from, [`Fused::inputs`]), and
+    /// `activate(d)` appends each output's `act'(z_j)` to `d` and returns the outputs `a`.
+    /// The derivatives go straight into the rule's data, after `x`: no copy through a buffer.
     #[inline]
-    pub(crate) fn dense(&mut self, layer: Affine, x: &[f64], a: &[f64], d: &[f64]) -> u32 {
-        self.fused_run(Op::Dense, a, |f| f.affine(layer, x, d))
+    pub(crate) fn dense<'a>(
+        &mut self,
+        mut layer: Affine,
+        x: &[f64],
+        activate: impl FnOnce(&mut Vec<f64>) -> &'a [f64],
+    ) -> u32 {
+        layer.inputs = x.len() as u32;
+        layer.data_at = self.fused.keep(x);
+        let a = activate(&mut self.fused.data);
+        layer.outputs = a.len() as u32;
+        self.fused_run(Op::Dense, a, |_| Rule::Affine(layer))
     }
 }
 
@@ -103,17 +114,6 @@ impl Fused {
                 AffineInputs::Listed(at)
             }
         }
-    }
-
-    /// A dense layer's rule, storing what it reads: `x` are its input values, `derivatives`
-    /// each output's `act'(z_j)`.
-    #[inline]
-    pub(crate) fn affine(&mut self, mut layer: Affine, x: &[f64], derivatives: &[f64]) -> Rule {
-        layer.inputs = x.len() as u32;
-        layer.outputs = derivatives.len() as u32;
-        layer.data_at = self.data.len() as u32;
-        self.data.extend(x.iter().chain(derivatives).copied());
-        Rule::Affine(layer)
     }
 
     /// A dense layer's rule over a batch (layout in
@@ -147,9 +147,74 @@ impl Fused {
         }
     }
 
-    /// The dense rule for one sample.
-    #[inline(never)]
+    /// The dense rule for one sample. A layer of a few inputs takes a copy of the rule for
+    /// its input count, whose rows are unrolled: no loop set-up, which would cost more than
+    /// the arithmetic of a row of one to four weights.
+    #[inline]
     fn affine_sample_backward(&self, run: &Run, layer: &Affine, g: &mut [f64]) {
+        match layer.inputs {
+            1 => self.affine_sample_backward_of::<1>(run, layer, g),
+            2 => self.affine_sample_backward_of::<2>(run, layer, g),
+            3 => self.affine_sample_backward_of::<3>(run, layer, g),
+            4 => self.affine_sample_backward_of::<4>(run, layer, g),
+            _ => self.affine_sample_backward_any(run, layer, g),
+        }
+    }
+
+    /// [`Fused::affine_sample_backward`] of a layer of `N` inputs: the same products and
+    /// sums, in the same order, with `N` known.
+    #[inline(never)]
+    fn affine_sample_backward_of<const N: usize>(&self, run: &Run, layer: &Affine, g: &mut [f64]) {
+        let outputs = layer.outputs as usize;
+        let (x, d) = self.data[layer.data_at as usize..][..N + outputs].split_at(N);
+        let x: &[f64; N] = x.try_into().expect("N inputs");
+        // The weights and inputs were recorded before the layer: the gradients the rule adds
+        // to are all below its outputs' (read only).
+        let (g, ga) = g.split_at_mut(run.first as usize);
+        let rows = (ga[..outputs].iter().zip(d).enumerate().rev())
+            .map(|(j, (ga, d))| (j, ga * d))
+            .filter(|&(_, gj)| gj != 0.0);
+        // grad[w_jk] += g_j x_k, grad[b_j] += g_j
+        let weight_grads = |g: &mut [f64], j: usize, gj: f64| {
+            let p = layer.weights as usize + j * (N + 1);
+            let (gw, gb) = g[p..p + N + 1].split_at_mut(N);
+            for (gw, xk) in gw.iter_mut().zip(x) {
+                *gw += gj * xk;
+            }
+            gb[0] += gj;
+        };
+        let weights = || &self.data[layer.weights_at as usize..][..outputs * (N + 1)];
+        match layer.input_nodes {
+            AffineInputs::Constants => rows.for_each(|(j, gj)| weight_grads(g, j, gj)),
+            AffineInputs::Range(first) => {
+                let weights = weights();
+                for (j, gj) in rows {
+                    weight_grads(g, j, gj);
+                    let row: &[f64; N] = weights[j * (N + 1)..][..N].try_into().expect("N weights");
+                    let gx: &mut [f64; N] = (&mut g[first as usize..][..N])
+                        .try_into()
+                        .expect("N inputs");
+                    for (gx, w) in gx.iter_mut().zip(row) {
+                        *gx += gj * w;
+                    }
+                }
+            }
+            AffineInputs::Listed(at) => {
+                let (weights, nodes) = (weights(), &self.listed[at as usize..][..N]);
+                for (j, gj) in rows {
+                    weight_grads(g, j, gj);
+                    let row = &weights[j * (N + 1)..][..N];
+                    for (&node, w) in nodes.iter().zip(row) {
+                        g[node as usize] += gj * w;
+                    }
+                }
+            }
+        }
+    }
+
+    /// [`Fused::affine_sample_backward`] of a layer of any number of inputs.
+    #[inline(never)] // kept apart from the small layers' copies, whose code would crowd it
+    fn affine_sample_backward_any(&self, run: &Run, layer: &Affine, g: &mut [f64]) {
         let (inputs, outputs) = (layer.inputs as usize, layer.outputs as usize);
         let width = inputs + 1;
         let data = &self.data[layer.data_at as usize..];
@@ -308,8 +373,24 @@ fn is_range(nodes: &[u32]) -> bool {
 /// Each row's sum is one chain of dependent adds; eight rows are summed side by side so that
 /// eight chains are in flight at once (enough to keep both adders busy through their
 /// latency), each still in its own left-to-right order.
-#[inline]
+///
+/// A layer of a few inputs sums its rows one after another (each a chain of one to four adds,
+/// which the core overlaps on its own), with the input count known: no block set-up, and no
+/// call (its loop is shorter than one).
+#[inline(always)]
 pub(crate) fn affine_forward(weights: &[f64], x: &[f64], outputs: usize, z: &mut Vec<f64>) {
+    match x.len() {
+        1 => rows_of::<1>(weights, x, outputs, z),
+        2 => rows_of::<2>(weights, x, outputs, z),
+        3 => rows_of::<3>(weights, x, outputs, z),
+        4 => rows_of::<4>(weights, x, outputs, z),
+        _ => rows_in_blocks(weights, x, outputs, z),
+    }
+}
+
+/// [`affine_forward`] of a layer of more than four inputs.
+#[inline(never)]
+fn rows_in_blocks(weights: &[f64], x: &[f64], outputs: usize, z: &mut Vec<f64>) {
     let width = x.len() + 1;
     z.clear();
     let mut blocks = weights[..outputs * width].chunks_exact(8 * width);
@@ -322,6 +403,19 @@ pub(crate) fn affine_forward(weights: &[f64], x: &[f64], outputs: usize, z: &mut
     }
     for row in quads.remainder().chunks_exact(width) {
         z.extend_from_slice(&rows_side_by_side::<1>(row, x));
+    }
+}
+
+/// [`affine_forward`] of a layer of `N` inputs: row by row, written over `z` (made `outputs`
+/// long, a no-op when it already is, as from one sample to the next).
+#[inline(always)]
+fn rows_of<const N: usize>(weights: &[f64], x: &[f64], outputs: usize, z: &mut Vec<f64>) {
+    let x: &[f64; N] = x.try_into().expect("N inputs");
+    z.resize(outputs, 0.0);
+    let rows = weights[..outputs * (N + 1)].chunks_exact(N + 1);
+    for (z, row) in z.iter_mut().zip(rows) {
+        let (w, b) = row.split_at(N);
+        *z = w.iter().zip(x).fold(b[0], |z, (w, x)| z + w * x);
     }
 }
 

@@ -30,13 +30,6 @@ struct LayerOutputs {
     values: Vec<f64>,
 }
 
-impl LayerOutputs {
-    fn clear(&mut self) {
-        self.nodes.clear();
-        self.values.clear();
-    }
-}
-
 /// Reusable buffers for forward passes.
 ///
 /// Two [`LayerOutputs`] alternate as a layer's inputs and outputs; `cur` says which holds the
@@ -48,8 +41,6 @@ pub(crate) struct Scratch {
     cur: usize,
     /// The pre-activations of the layer being computed.
     z: Vec<f64>,
-    /// The activation derivatives of the layer being recorded.
-    d: Vec<f64>,
 }
 
 impl Scratch {
@@ -61,11 +52,12 @@ impl Scratch {
     pub(crate) fn output_values(&self) -> &[f64] {
         &self.layers[self.cur].values
     }
-    /// The outputs of the last layer computed, and the buffer for the next layer's (cleared).
+    /// The outputs of the last layer computed, and the buffer for the next layer's (its nodes
+    /// cleared; its values are the caller's to clear or write over).
     fn split(layers: &mut [LayerOutputs; 2], cur: usize) -> (&LayerOutputs, &mut LayerOutputs) {
         let [a, b] = layers;
         let (done, next) = if cur == 0 { (a, b) } else { (b, a) };
-        next.clear();
+        next.nodes.clear();
         (done, next)
     }
 }
@@ -84,6 +76,7 @@ pub(crate) fn predict_stack(
         let inputs = if l == 0 { x } else { &done.values[..] };
         let layer = &params[offset..offset + shape.parameter_count()];
         affine_forward(layer, inputs, shape.outputs, &mut s.z);
+        next.values.clear();
         next.values
             .extend(s.z.iter().map(|&z| shape.activation.apply(z)));
         s.cur = 1 - s.cur;
@@ -128,8 +121,6 @@ pub(crate) fn record_stack(
         };
         let layer = &params[offset..offset + shape.parameter_count()];
         affine_forward(layer, values, shape.outputs, &mut s.z);
-        // a_j = act(z_j), and d_j = act'(z_j) for the rule's reverse sweep
-        let op = activate(shape.activation, &s.z, &mut next.values, &mut s.d);
         let weights = leaves.first + offset as u32;
         let weights_at = match (l, inputs) {
             (0, AffineInputs::Constants) => 0, // not read: no gradient flows to constants
@@ -145,9 +136,15 @@ pub(crate) fn record_stack(
             data_at: 0,
             batch: 1,
             finite: true,
-            activation: op,
+            activation: shape.activation.op(),
         };
-        let first = r.dense(affine, values, &next.values, &s.d);
+        // a_j = act(z_j) into the layer's buffer, and d_j = act'(z_j) for the rule's reverse
+        // sweep into the rule's data
+        let (z, a) = (&s.z, &mut next.values);
+        let first = r.dense(affine, values, |d| {
+            activate_over(shape.activation, z, a, d);
+            a
+        });
         inputs = AffineInputs::Range(first);
         if l + 1 == shapes.len() {
             next.nodes.extend(first..first + shape.outputs as u32);
@@ -259,6 +256,38 @@ pub(crate) fn record_stack_batch<'x>(
         s.outputs = shape.outputs;
         s.cur = 1 - s.cur;
         offset += layer.len();
+    }
+}
+
+/// Writes `act(z)` over `values` (made `z.len()` long: a no-op when it already is, as for a
+/// layer's own buffer from one sample to the next) and appends `act'(z)` to `d`, for every
+/// `z`, one tight loop per activation.
+#[inline]
+fn activate_over(act: Activation, z: &[f64], values: &mut Vec<f64>, d: &mut Vec<f64>) {
+    use crate::engine::ops;
+    values.resize(z.len(), 0.0);
+    /// Each value's pair computed once; `d` grows by one reservation (its iterator's length is
+    /// known), with no capacity check per value.
+    #[inline(always)]
+    fn each(rule: impl Fn(f64) -> (f64, f64), z: &[f64], values: &mut [f64], d: &mut Vec<f64>) {
+        d.extend(values.iter_mut().zip(z).map(|(v, &z)| {
+            let (a, da) = rule(z);
+            *v = a;
+            da
+        }));
+    }
+    match act {
+        Activation::Sigmoid => each(ops::sigmoid, z, values, d),
+        Activation::Tanh => {
+            let start = d.len();
+            d.resize(start + z.len(), 0.0);
+            ops::tanh_slice(z, values, &mut d[start..]);
+        }
+        Activation::Relu => each(ops::relu, z, values, d),
+        Activation::Identity => {
+            values.copy_from_slice(z);
+            d.resize(d.len() + z.len(), 1.0);
+        }
     }
 }
 
