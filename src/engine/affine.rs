@@ -72,7 +72,7 @@ impl Records {
     /// `layer.input_nodes` says where its inputs `x` come from ([`Fused::inputs`]).
     #[inline]
     pub(crate) fn dense(&mut self, layer: Affine, x: &[f64], a: &[f64], d: &[f64]) -> u32 {
-        self.fused_run(Op::Dense, a, |f, _| f.affine(layer, x, d))
+        self.fused_run(Op::Dense, a, |f| f.affine(layer, x, d))
     }
 }
 
@@ -105,18 +105,18 @@ impl Fused {
         }
     }
 
-    /// Makes a dense layer the rule of the run just begun: `x` are its input values,
-    /// `derivatives` each output's `act'(z_j)`.
+    /// A dense layer's rule, storing what it reads: `x` are its input values, `derivatives`
+    /// each output's `act'(z_j)`.
     #[inline]
-    pub(crate) fn affine(&mut self, mut layer: Affine, x: &[f64], derivatives: &[f64]) {
+    pub(crate) fn affine(&mut self, mut layer: Affine, x: &[f64], derivatives: &[f64]) -> Rule {
         layer.inputs = x.len() as u32;
         layer.outputs = derivatives.len() as u32;
         layer.data_at = self.data.len() as u32;
         self.data.extend(x.iter().chain(derivatives).copied());
-        self.set_rule(Rule::Affine(layer));
+        Rule::Affine(layer)
     }
 
-    /// Makes a dense layer over a batch the rule of the run just begun (layout in
+    /// A dense layer's rule over a batch (layout in
     /// [`Affine::batch`]): `xt` are its inputs feature by feature, `first_input` the node of
     /// input 0 of sample 0 if they are recorded, `derivatives` each output's `act'(z)`;
     /// `layer.finite` says whether the weights and `xt` are all finite.
@@ -126,7 +126,7 @@ impl Fused {
         first_input: Option<u32>,
         xt: &[f64],
         derivatives: &[f64],
-    ) {
+    ) -> Rule {
         let b = layer.batch as usize;
         let n = xt.len() / b;
         layer.input_nodes = first_input.map_or(AffineInputs::Constants, AffineInputs::Range);
@@ -134,7 +134,7 @@ impl Fused {
         layer.outputs = (derivatives.len() / b) as u32;
         layer.data_at = self.keep(xt);
         self.data.extend_from_slice(derivatives);
-        self.set_rule(Rule::Affine(layer));
+        Rule::Affine(layer)
     }
 
     /// The dense rule (module docs), rows from the last to the first as an unfused sweep

@@ -23,7 +23,7 @@ impl Records {
         for run in self.fused.runs.iter().rev() {
             let lo = run.nodes_before as usize;
             let first = end - (hi - lo) as u32;
-            if first <= output {
+            if hi > lo && first <= output {
                 let n = (hi - lo).min((output + 1 - first) as usize);
                 sweep(&nodes[lo..lo + n], first, g);
             }

@@ -47,19 +47,14 @@ pub(crate) struct Fused {
 }
 
 impl Fused {
-    /// Starts a run at node `first`; its rule is leaves until one is set.
-    pub(crate) fn begin(&mut self, first: u32, nodes_before: usize) {
+    /// Starts a run at node `first`.
+    pub(crate) fn begin(&mut self, first: u32, nodes_before: usize, rule: Rule) {
+        let nodes_before = nodes_before as u32;
         self.runs.push(Run {
             first,
-            nodes_before: nodes_before as u32,
-            rule: Rule::Leaves,
+            nodes_before,
+            rule,
         });
-    }
-
-    pub(crate) fn set_rule(&mut self, rule: Rule) {
-        if let Some(last) = self.runs.last_mut() {
-            last.rule = rule;
-        }
     }
 
     #[inline]
@@ -68,15 +63,11 @@ impl Fused {
         self.edge_partials.push(partial);
     }
 
-    /// Makes the edges appended since the last n-ary node the rule of the run just begun.
-    pub(crate) fn close_edges(&mut self) {
-        let end = self.edge_inputs.len() as u32;
-        let rule = Rule::Edges {
-            at: self.open,
-            len: end - self.open,
-        };
+    /// The rule of the edges appended since the last n-ary node.
+    pub(crate) fn close_edges(&mut self) -> Rule {
+        let (at, end) = (self.open, self.edge_inputs.len() as u32);
         self.open = end;
-        self.set_rule(rule);
+        Rule::Edges { at, len: end - at }
     }
 
     /// Stores values a rule will refer to; returns where they start.
@@ -88,9 +79,9 @@ impl Fused {
 
     /// Runs `run`'s rule; `g` holds node `i`'s gradient at `g[i]`.
     pub(crate) fn backward(&self, run: &Run, g: &mut [f64]) {
-        match run.rule {
+        match &run.rule {
             Rule::Leaves => {}
-            Rule::Edges { at, len } => {
+            &Rule::Edges { at, len } => {
                 let gy = g[run.first as usize];
                 if gy == 0.0 {
                     return;
@@ -103,16 +94,16 @@ impl Fused {
                     g[x as usize] += p * gy;
                 }
             }
-            Rule::Affine(layer) => self.affine_backward(run, &layer, g),
+            Rule::Affine(layer) => self.affine_backward(run, layer, g),
         }
     }
 
-    /// The lengths of every list, for [`Fused::rewind`].
-    pub(crate) fn mark(&self) -> [u32; 6] {
+    /// The lengths of every list, for [`Fused::rewind`] (taken between nodes, when no n-ary
+    /// node is open).
+    pub(crate) fn mark(&self) -> [u32; 5] {
         [
             self.runs.len() as u32,
             self.edge_inputs.len() as u32,
-            self.open,
             self.data.len() as u32,
             self.listed.len() as u32,
             self.kept_weights.len() as u32,
@@ -121,20 +112,14 @@ impl Fused {
 
     /// Forgets everything stored after `mark` was taken.
     #[inline]
-    pub(crate) fn rewind(&mut self, mark: &[u32; 6]) {
-        let [runs, edges, open, data, listed, kept] = mark.map(|n| n as usize);
+    pub(crate) fn rewind(&mut self, mark: &[u32; 5]) {
+        let [runs, edges, data, listed, kept] = mark.map(|n| n as usize);
         self.runs.truncate(runs);
         self.edge_inputs.truncate(edges);
         self.edge_partials.truncate(edges);
-        self.open = open as u32;
+        self.open = edges as u32;
         self.data.truncate(data);
         self.listed.truncate(listed);
         self.kept_weights.truncate(kept);
-    }
-
-    /// Room for `edges` more edges, as far as memory allows.
-    pub(crate) fn reserve_edges(&mut self, edges: usize) {
-        let _ = self.edge_inputs.try_reserve(edges);
-        let _ = self.edge_partials.try_reserve(edges);
     }
 }

@@ -30,14 +30,36 @@ mod trace;
 pub use trace::Op;
 
 use record::Records;
-use std::cell::{Ref, RefCell, RefMut};
+use std::cell::{Cell, Ref, RefCell, RefMut};
 
 use std::fmt;
 use std::ops::Index;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Numbers tapes and their recordings, for the "values of two tapes were mixed" checks.
-static NEXT_TAPE_ID: AtomicU64 = AtomicU64::new(1);
+/// Numbers tapes and their recordings, for the "values of two tapes were mixed" checks: each
+/// thread takes blocks of numbers from one counter and hands them out one by one, so that a
+/// clear or a rewind (once per training step) costs no atomic operation.
+static NEXT_BLOCK: AtomicU64 = AtomicU64::new(1);
+const BLOCK: u64 = 1 << 20;
+
+thread_local! {
+    /// The next number of this thread's block, and the end of the block.
+    static NUMBERS: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+}
+
+/// A number no tape or recording has had.
+#[inline]
+fn fresh_number() -> u64 {
+    NUMBERS.with(|numbers| {
+        let (mut next, mut end) = numbers.get();
+        if next == end {
+            next = NEXT_BLOCK.fetch_add(BLOCK, Ordering::Relaxed);
+            end = next + BLOCK;
+        }
+        numbers.set((next + 1, end));
+        next
+    })
+}
 
 /// A Wengert list: the record of every operation on its [`Value`]s.
 ///
@@ -84,7 +106,7 @@ impl Tape {
     pub fn new() -> Self {
         // Tape ids and recording numbers come from one counter, so a new tape's first
         // recording can take its id.
-        let id = NEXT_TAPE_ID.fetch_add(1, Ordering::Relaxed);
+        let id = fresh_number();
         Tape {
             id,
             recording: id,
@@ -105,10 +127,7 @@ impl Tape {
     #[must_use]
     pub fn with_capacity(nodes: usize, edges: usize) -> Self {
         let tape = Self::new();
-        {
-            let mut r = tape.records_mut();
-            r.reserve(nodes, edges);
-        }
+        tape.records_mut().reserve(nodes, edges);
         tape
     }
 
@@ -123,9 +142,7 @@ impl Tape {
     #[inline(always)]
     #[must_use]
     pub fn var(&self, value: f64) -> Value<'_> {
-        let index = self
-            .records_mut()
-            .leaves(Op::Leaf, std::slice::from_ref(&value));
+        let index = self.records_mut().leaves(Op::Leaf, &[value]);
         Value::new(self, index, value)
     }
 
@@ -178,7 +195,7 @@ impl Tape {
     /// ```
     pub fn clear(&mut self) {
         self.records.get_mut().clear();
-        self.recording = NEXT_TAPE_ID.fetch_add(1, Ordering::Relaxed);
+        self.recording = fresh_number();
     }
 
     /// How far the (untraced) recording has got, for [`Tape::rewind`].
@@ -192,7 +209,7 @@ impl Tape {
     #[inline]
     pub(crate) fn rewind(&mut self, mark: &record::Mark) {
         self.records.get_mut().rewind(mark);
-        self.recording = NEXT_TAPE_ID.fetch_add(1, Ordering::Relaxed);
+        self.recording = fresh_number();
     }
 
     #[inline(always)]

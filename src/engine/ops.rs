@@ -645,7 +645,7 @@ impl Tape {
         }
         let index = self.with_records(|r| {
             for v in values {
-                r.edge(v.index, 1.0);
+                r.fused.edge(v.index, 1.0);
             }
             r.finish(Op::Sum, s)
         });
@@ -687,9 +687,9 @@ impl Tape {
         let index = self.with_records(|r| {
             let mut paired = false;
             for (x, &y) in a.iter().zip(b) {
-                r.edge(x.index, y.value());
+                r.fused.edge(x.index, y.value());
                 if let Some(node) = y.node(self) {
-                    r.edge(node, x.value);
+                    r.fused.edge(node, x.value);
                     paired = true;
                 }
             }
@@ -731,7 +731,7 @@ impl Tape {
             [(a, da), (b, db)] => r.binary(Op::Custom, value, (a.index, da), (b.index, db)),
             _ => {
                 for &(x, d) in partials {
-                    r.edge(x.index, d);
+                    r.fused.edge(x.index, d);
                 }
                 r.finish(Op::Custom, value)
             }
@@ -776,7 +776,7 @@ impl<'t> std::iter::Sum for Value<'t> {
         }
         let index = tape.with_records(|r| {
             for &x in &inputs {
-                r.edge(x, 1.0);
+                r.fused.edge(x, 1.0);
             }
             r.sum_inputs = inputs;
             r.finish(Op::Sum, s)

@@ -13,8 +13,9 @@ use super::trace::{Op, Trace};
 pub(crate) const SINK: u32 = 0;
 
 /// An elementary op: `grad[inputs[k]] += partials[k] * grad[self]`, with `inputs` as gradient
-/// slots (node index + 1). A one-input op's second edge points at [`SINK`] with partial 0.
-#[derive(Debug, Clone, Copy)]
+/// slots (node index + 1). A one-input op's second edge points at [`SINK`] with partial 0; the
+/// default node (both edges so) is a spare slot.
+#[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Node {
     pub(crate) inputs: [u32; 2],
     pub(crate) partials: [f64; 2],
@@ -26,17 +27,17 @@ pub(crate) struct Records {
     /// The elementary nodes are `nodes[..used]`. The slots after them are spare, written in
     /// place by the next appends; a traced tape keeps none, so that each of its appends takes
     /// the path that also traces.
-    nodes: Vec<Node>,
-    used: usize,
+    pub(super) nodes: Vec<Node>,
+    pub(super) used: usize,
     /// Indices taken by fused runs (leaves included).
     fused_count: u32,
     /// `1 + used` while the last run is leaves that the next leaf may join (untraced tapes
     /// only, so that a traced tape's leaves take the path that traces); 0 otherwise.
-    open_leaves: usize,
+    pub(super) open_leaves: usize,
     pub(crate) fused: Fused,
     pub(crate) trace: Option<Box<Trace>>,
     /// A dropped traced tape's trace buffers, for the next traced tape these records serve.
-    idle_trace: Option<Box<Trace>>,
+    pub(super) idle_trace: Option<Box<Trace>>,
     /// The inputs of a `Sum` of an iterator, collected before it is recorded.
     pub(crate) sum_inputs: Vec<u32>,
 }
@@ -47,7 +48,7 @@ pub(crate) struct Mark {
     used: usize,
     fused_count: u32,
     open_leaves: usize,
-    fused: [u32; 6],
+    fused: [u32; 5],
 }
 
 /// The most indices a tape hands out; `u32::MAX` stays free (node `i`'s gradient is slot
@@ -109,18 +110,9 @@ impl Records {
         if u64::from(index) >= MAX_NODES {
             tape_full();
         }
-        const SPARE: Node = Node {
-            inputs: [SINK; 2],
-            partials: [0.0; 2],
-        };
-        self.nodes.push(SPARE);
+        self.nodes.push(Node::default());
         match &mut self.trace {
-            Some(trace) => {
-                trace.push(op, value);
-                if let Some(c) = constant {
-                    trace.notes.push((index, c));
-                }
-            }
+            Some(trace) => trace.record(index, op, value, constant),
             None => {
                 // Spare slots up to the capacity, at most doubling at a time (a large
                 // `Tape::with_capacity` is not written all at once).
@@ -128,7 +120,7 @@ impl Records {
                 let slots = (self.nodes.capacity())
                     .min(room as usize)
                     .min(self.nodes.len().saturating_mul(2).max(1024));
-                self.nodes.resize(slots, SPARE);
+                self.nodes.resize(slots, Node::default());
             }
         }
     }
@@ -137,18 +129,10 @@ impl Records {
     /// as far as memory allows (at most the tape's 2^32 - 2 nodes).
     pub(crate) fn reserve(&mut self, nodes: usize, edges: usize) {
         self.nodes.truncate(self.used);
-        let nodes = nodes.min(MAX_NODES as usize);
-        let _ = self.nodes.try_reserve(nodes);
-        self.fused.reserve_edges(edges.min(MAX_NODES as usize));
-    }
-
-    /// Makes this recording keep each node's op, value and name from now on.
-    pub(crate) fn start_trace(&mut self) {
-        self.nodes.truncate(self.used);
-        self.open_leaves = 0;
-        let mut trace = self.idle_trace.take().unwrap_or_default();
-        trace.clear();
-        self.trace = Some(trace);
+        let _ = self.nodes.try_reserve(nodes.min(MAX_NODES as usize));
+        let edges = edges.min(MAX_NODES as usize);
+        let _ = self.fused.edge_inputs.try_reserve(edges);
+        let _ = self.fused.edge_partials.try_reserve(edges);
     }
 
     /// Appends an elementary op on the nodes `a` and `b` with partials `da` and `db`.
@@ -185,15 +169,6 @@ impl Records {
         self.push(op, value, node, constant)
     }
 
-    /// Notes a constant node `index`'s derivative needs (see `Trace::notes`); only a traced
-    /// tape keeps it.
-    #[inline]
-    pub(crate) fn note(&mut self, index: u32, constant: f64) {
-        if let Some(trace) = &mut self.trace {
-            trace.notes.push((index, constant));
-        }
-    }
-
     /// Appends `values.len()` leaves; returns the first one's index. Leaves right after leaves
     /// join their run.
     #[inline(always)]
@@ -214,45 +189,35 @@ impl Records {
             matches!(last.rule, Rule::Leaves) && last.nodes_before as usize == self.used
         });
         if !joins {
-            self.fused.begin(first, self.used);
+            self.fused.begin(first, self.used, Rule::Leaves);
         }
         match &mut self.trace {
-            Some(trace) => {
-                trace.ops.extend(std::iter::repeat_n(op, values.len()));
-                trace.values.extend_from_slice(values);
-            }
+            Some(trace) => trace.extend(op, values),
             None => self.open_leaves = self.used + 1,
         }
     }
 
-    /// Appends a fused run of `values.len()` outputs (see [`Fused`]); `add_rule` stores its rule.
+    /// Appends a fused run of `values.len()` outputs (see [`Fused`]) with the rule `rule` stores.
     #[inline]
     pub(crate) fn fused_run(
         &mut self,
         op: Op,
         values: &[f64],
-        add_rule: impl FnOnce(&mut Fused, u32),
+        rule: impl FnOnce(&mut Fused) -> Rule,
     ) -> u32 {
         let first = self.claim(values.len() as u32);
-        self.fused.begin(first, self.used);
+        let rule = rule(&mut self.fused);
+        self.fused.begin(first, self.used, rule);
         self.open_leaves = 0;
-        add_rule(&mut self.fused, first);
         if let Some(trace) = &mut self.trace {
-            trace.ops.extend(std::iter::repeat_n(op, values.len()));
-            trace.values.extend_from_slice(values);
+            trace.extend(op, values);
         }
         first
     }
 
-    /// Appends one edge of the n-ary node that [`Records::finish`] closes.
-    #[inline]
-    pub(crate) fn edge(&mut self, input: u32, partial: f64) {
-        self.fused.edge(input, partial);
-    }
-
-    /// Closes the n-ary node whose edges were just appended with [`Records::edge`].
+    /// Closes the n-ary node whose edges were just appended with [`Fused::edge`].
     pub(crate) fn finish(&mut self, op: Op, value: f64) -> u32 {
-        self.fused_run(op, &[value], |f, _| f.close_edges())
+        self.fused_run(op, &[value], Fused::close_edges)
     }
 
     /// How far this (untraced) recording has got, for [`Records::rewind`].
@@ -291,20 +256,7 @@ impl Records {
     /// for the next tape these records serve.
     pub(crate) fn retire(&mut self) {
         self.clear();
-        if let Some(trace) = self.trace.take() {
-            self.idle_trace = Some(trace);
-        }
-    }
-
-    /// Bytes allocated.
-    pub(crate) fn capacity_bytes(&self) -> usize {
-        let trace = (self.trace.iter().chain(&self.idle_trace))
-            .map(|t| t.ops.capacity() * size_of::<Op>() + t.values.capacity() * 8)
-            .sum::<usize>();
-        self.nodes.capacity() * size_of::<Node>()
-            + self.fused.capacity_bytes()
-            + self.sum_inputs.capacity() * 4
-            + trace
+        self.idle_trace = self.trace.take().or(self.idle_trace.take());
     }
 }
 

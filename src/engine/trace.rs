@@ -133,6 +133,21 @@ impl Trace {
         self.values.push(value);
     }
 
+    /// Keeps the ops and values of a run of nodes.
+    pub(crate) fn extend(&mut self, op: Op, values: &[f64]) {
+        self.ops.extend(std::iter::repeat_n(op, values.len()));
+        self.values.extend_from_slice(values);
+    }
+
+    /// Keeps elementary node `index`'s op and value, and the constant its derivative needs.
+    #[inline]
+    pub(crate) fn record(&mut self, index: u32, op: Op, value: f64, constant: Option<f64>) {
+        self.push(op, value);
+        if let Some(c) = constant {
+            self.notes.push((index, c));
+        }
+    }
+
     pub(crate) fn clear(&mut self) {
         self.ops.clear();
         self.values.clear();
@@ -332,6 +347,35 @@ impl Tape {
 }
 
 impl Records {
+    /// Makes this recording keep each node's op, value and name from now on.
+    pub(crate) fn start_trace(&mut self) {
+        self.nodes.truncate(self.used);
+        self.open_leaves = 0;
+        let mut trace = self.idle_trace.take().unwrap_or_default();
+        trace.clear();
+        self.trace = Some(trace);
+    }
+
+    /// Notes a constant node `index`'s derivative needs (see [`Trace::notes`]); only a traced
+    /// tape keeps it.
+    #[inline]
+    pub(crate) fn note(&mut self, index: u32, constant: f64) {
+        if let Some(trace) = &mut self.trace {
+            trace.notes.push((index, constant));
+        }
+    }
+
+    /// Bytes allocated.
+    pub(crate) fn capacity_bytes(&self) -> usize {
+        let trace = (self.trace.iter().chain(&self.idle_trace))
+            .map(|t| t.ops.capacity() * size_of::<Op>() + t.values.capacity() * 8)
+            .sum::<usize>();
+        self.nodes.capacity() * size_of::<Node>()
+            + self.fused.capacity_bytes()
+            + self.sum_inputs.capacity() * 4
+            + trace
+    }
+
     /// The index after fused run `k`'s last output: its outputs run up to the next run, less
     /// the elementary nodes recorded between the two.
     pub(crate) fn run_end(&self, k: usize) -> u32 {

@@ -251,7 +251,7 @@ pub(crate) fn record_stack_batch<'x>(
             activation: op,
         };
         let d = &s.d;
-        let first = r.fused_run(Op::Dense, next, |f, _| {
+        let first = r.fused_run(Op::Dense, next, |f| {
             f.affine_batch(affine, first_input, x, d)
         });
         first_input = Some(first);

@@ -203,7 +203,7 @@ impl Loss {
             let loss = self.rule(values, targets, |_, d| partial += d);
             return (r.unary(Op::Loss, loss, (node, partial), None), loss);
         }
-        let loss = self.rule(values, targets, |k, d| r.edge(nodes[k], d));
+        let loss = self.rule(values, targets, |k, d| r.fused.edge(nodes[k], d));
         (r.finish(Op::Loss, loss), loss)
     }
 }
@@ -608,7 +608,7 @@ pub fn l2<'t>(params: &[Value<'t>], lambda: f64) -> Result<Value<'t>> {
     let value = lambda * sum;
     let index = tape.with_records(|r| {
         for p in params {
-            r.edge(p.index, 2.0 * lambda * p.value);
+            r.fused.edge(p.index, 2.0 * lambda * p.value);
         }
         r.finish(Op::Loss, value)
     });

@@ -110,7 +110,7 @@ fn record_batch_loss(
     let value = scale * sum;
     let node = tape.with_records(|r| {
         for &l in &buffers.losses {
-            r.edge(l, scale);
+            r.fused.edge(l, scale);
         }
         r.finish(Op::Loss, value)
     });
