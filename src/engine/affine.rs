@@ -476,96 +476,142 @@ pub(crate) fn all_finite(values: &[f64]) -> bool {
     !values.iter().fold(false, |bad, v| bad | !v.is_finite())
 }
 
+// The batched kernels below are plain loops over fixed-size blocks, which the compiler turns
+// into vector instructions. A portable build may only assume SSE2 (two lanes), so each kernel
+// is entered through `pulp::Arch::dispatch`, which picks, once per call, a copy of it compiled
+// for the widest instruction set this CPU has (AVX2: four lanes) and falls back to the
+// portable one. Every copy performs the same IEEE operations in the same order (separate
+// multiplies and adds, never a fused multiply-add), so the results have the same bits on
+// every machine.
+
 /// `gw[j][k] += sum_i gt[j][i] x[i][k]` and `gw[j][n] += sum_i gt[j][i]` for the rows `gw[j]`
-/// (`n` weights then a bias) of `gw`: `gt` is outputs by samples, `x` samples by inputs. Two
+/// (`n` weights then a bias) of `gw`: `gt` is outputs by samples, `x` samples by inputs. Four
 /// rows and eight inputs at a time in registers, each summed over the samples in order.
 fn outer_products(gt: &[f64], x: &[f64], n: usize, b: usize, gw: &mut [f64]) {
+    struct Kernel<'a>(&'a [f64], &'a [f64], usize, usize, &'a mut [f64]);
+    impl pulp::WithSimd for Kernel<'_> {
+        type Output = ();
+        #[inline(always)]
+        fn with_simd<S: pulp::Simd>(self, _: S) {
+            let Kernel(gt, x, n, b, gw) = self;
+            let width = n + 1;
+            let mut rows = gw.chunks_exact_mut(4 * width);
+            let mut grows = gt.chunks_exact(4 * b);
+            for (block, g) in (&mut rows).zip(&mut grows) {
+                outer_rows::<4>(g, x, n, b, block);
+            }
+            let rest = rows.into_remainder();
+            let grest = grows.remainder();
+            for (row, g) in rest.chunks_exact_mut(width).zip(grest.chunks_exact(b)) {
+                outer_rows::<1>(g, x, n, b, row);
+            }
+        }
+    }
+    pulp::Arch::new().dispatch(Kernel(gt, x, n, b, gw));
+}
+
+/// [`outer_products`] for the `R` rows of `gw` (`R * (n + 1)` values) whose `G` rows are `g`
+/// (`R * b`).
+#[inline(always)]
+fn outer_rows<const R: usize>(g: &[f64], x: &[f64], n: usize, b: usize, gw: &mut [f64]) {
     let width = n + 1;
-    let mut rows = gw.chunks_exact_mut(2 * width);
-    let mut grows = gt.chunks_exact(2 * b);
-    for (pair, gj) in (&mut rows).zip(&mut grows) {
-        let (w0, w1) = pair.split_at_mut(width);
-        let (g0, g1) = gj.split_at(b);
-        let mut k0 = 0;
-        while k0 + 8 <= n {
-            let (mut a0, mut a1) = ([0.0; 8], [0.0; 8]);
-            a0.copy_from_slice(&w0[k0..k0 + 8]);
-            a1.copy_from_slice(&w1[k0..k0 + 8]);
-            for i in 0..b {
-                let (s0, s1) = (g0[i], g1[i]);
-                let xi = &x[i * n + k0..i * n + k0 + 8];
+    let g: [&[f64]; R] = std::array::from_fn(|r| &g[r * b..(r + 1) * b]);
+    let x = &x[..n * b];
+    let mut k0 = 0;
+    while k0 + 8 <= n {
+        let mut acc: [[f64; 8]; R] =
+            std::array::from_fn(|r| gw[r * width + k0..][..8].try_into().unwrap_or([0.0; 8]));
+        for (i, xi) in x.chunks_exact(n).enumerate() {
+            let xi: &[f64; 8] = xi[k0..k0 + 8].try_into().unwrap_or(&[0.0; 8]);
+            for r in 0..R {
+                let s = g[r][i];
                 for l in 0..8 {
-                    a0[l] += s0 * xi[l];
-                    a1[l] += s1 * xi[l];
+                    acc[r][l] += s * xi[l];
                 }
             }
-            w0[k0..k0 + 8].copy_from_slice(&a0);
-            w1[k0..k0 + 8].copy_from_slice(&a1);
-            k0 += 8;
         }
-        for k in k0..n {
-            let (mut a0, mut a1) = (w0[k], w1[k]);
-            for i in 0..b {
-                let xik = x[i * n + k];
-                a0 += g0[i] * xik;
-                a1 += g1[i] * xik;
-            }
-            (w0[k], w1[k]) = (a0, a1);
+        for (r, a) in acc.iter().enumerate() {
+            gw[r * width + k0..][..8].copy_from_slice(a);
         }
-        w0[n] += g0.iter().fold(0.0, |s, v| s + v);
-        w1[n] += g1.iter().fold(0.0, |s, v| s + v);
+        k0 += 8;
     }
-    for (row, gj) in rows
-        .into_remainder()
-        .chunks_exact_mut(width)
-        .zip(grows.remainder().chunks_exact(b))
-    {
-        for (k, w) in row[..n].iter_mut().enumerate() {
-            *w = (0..b).fold(*w, |s, i| s + gj[i] * x[i * n + k]);
+    for k in k0..n {
+        for (r, gr) in g.iter().enumerate() {
+            let w = &mut gw[r * width + k];
+            *w = x
+                .chunks_exact(n)
+                .zip(*gr)
+                .fold(*w, |s, (xi, gi)| s + gi * xi[k]);
         }
-        row[n] += gj.iter().fold(0.0, |s, v| s + v);
+    }
+    for (r, gr) in g.iter().enumerate() {
+        gw[r * width + n] += gr.iter().fold(0.0, |s, v| s + v);
     }
 }
 
 /// `gx[k * b + i] += sum_j w_jk gt[j * b + i]` for the rows `w_j` of `weights` (each `n`
 /// weights then a bias), summed over j from the last row to the first as the single-sample
-/// rule does; two inputs and eight samples at a time in registers.
+/// rule does; four inputs and eight samples at a time in registers.
 fn weights_transposed_times(weights: &[f64], n: usize, gt: &[f64], b: usize, gx: &mut [f64]) {
+    struct Kernel<'a>(&'a [f64], usize, &'a [f64], usize, &'a mut [f64]);
+    impl pulp::WithSimd for Kernel<'_> {
+        type Output = ();
+        #[inline(always)]
+        fn with_simd<S: pulp::Simd>(self, _: S) {
+            let Kernel(weights, n, gt, b, gx) = self;
+            let mut blocks = gx[..n * b].chunks_exact_mut(4 * b);
+            let mut k0 = 0;
+            for block in &mut blocks {
+                transposed_inputs::<4>(weights, n, k0, gt, b, block);
+                k0 += 4;
+            }
+            for row in blocks.into_remainder().chunks_exact_mut(b) {
+                transposed_inputs::<1>(weights, n, k0, gt, b, row);
+                k0 += 1;
+            }
+        }
+    }
+    pulp::Arch::new().dispatch(Kernel(weights, n, gt, b, gx));
+}
+
+/// [`weights_transposed_times`] for the `K` inputs from `k0` on (`gx`: `K * b` values).
+#[inline(always)]
+fn transposed_inputs<const K: usize>(
+    weights: &[f64],
+    n: usize,
+    k0: usize,
+    gt: &[f64],
+    b: usize,
+    gx: &mut [f64],
+) {
     let width = n + 1;
     let outputs = gt.len() / b;
-    let mut pairs = gx.chunks_exact_mut(2 * b);
-    let mut k = 0;
-    for pair in &mut pairs {
-        let (gx0, gx1) = pair.split_at_mut(b);
-        let mut i0 = 0;
-        while i0 + 8 <= b {
-            let (mut a0, mut a1) = ([0.0; 8], [0.0; 8]);
-            a0.copy_from_slice(&gx0[i0..i0 + 8]);
-            a1.copy_from_slice(&gx1[i0..i0 + 8]);
-            for j in (0..outputs).rev() {
-                let (w0, w1) = (weights[j * width + k], weights[j * width + k + 1]);
-                let gj = &gt[j * b + i0..j * b + i0 + 8];
+    // Column k0.. of each row: the K weights the block multiplies by.
+    let column = |j: usize| -> [f64; K] { std::array::from_fn(|q| weights[j * width + k0 + q]) };
+    let mut i0 = 0;
+    while i0 + 8 <= b {
+        let mut acc: [[f64; 8]; K] =
+            std::array::from_fn(|q| gx[q * b + i0..][..8].try_into().unwrap_or([0.0; 8]));
+        for j in (0..outputs).rev() {
+            let w = column(j);
+            let gj: &[f64; 8] = gt[j * b + i0..][..8].try_into().unwrap_or(&[0.0; 8]);
+            for q in 0..K {
                 for l in 0..8 {
-                    a0[l] += w0 * gj[l];
-                    a1[l] += w1 * gj[l];
+                    acc[q][l] += w[q] * gj[l];
                 }
             }
-            gx0[i0..i0 + 8].copy_from_slice(&a0);
-            gx1[i0..i0 + 8].copy_from_slice(&a1);
-            i0 += 8;
         }
-        for i in i0..b {
-            for j in (0..outputs).rev() {
-                let gji = gt[j * b + i];
-                gx0[i] += weights[j * width + k] * gji;
-                gx1[i] += weights[j * width + k + 1] * gji;
-            }
+        for (q, a) in acc.iter().enumerate() {
+            gx[q * b + i0..][..8].copy_from_slice(a);
         }
-        k += 2;
+        i0 += 8;
     }
-    for (l, v) in pairs.into_remainder().iter_mut().enumerate() {
+    for i in i0..b {
         for j in (0..outputs).rev() {
-            *v += weights[j * width + k] * gt[j * b + l];
+            let (w, gji) = (column(j), gt[j * b + i]);
+            for q in 0..K {
+                gx[q * b + i] += w[q] * gji;
+            }
         }
     }
 }
@@ -573,7 +619,7 @@ fn weights_transposed_times(weights: &[f64], n: usize, gt: &[f64], b: usize, gx:
 /// A dense layer's pre-activations for a batch of `b` samples stored feature by feature
 /// (`xt[k * b + i]` is input k of sample i) into `zt` (`zt[j * b + i]`), each
 /// `z = ((b_j + w_j0 x0) + w_j1 x1) + ...` summed left to right from the bias: the order of
-/// [`affine_forward`], so a sample's outputs have the same bits in a batch or alone. Two rows
+/// [`affine_forward`], so a sample's outputs have the same bits in a batch or alone. Four rows
 /// and eight samples at a time, in registers.
 pub(crate) fn affine_forward_batch(
     weights: &[f64],
@@ -582,51 +628,58 @@ pub(crate) fn affine_forward_batch(
     outputs: usize,
     zt: &mut Vec<f64>,
 ) {
-    let n = xt.len() / b;
-    let width = n + 1;
-    zt.clear();
-    zt.resize(outputs * b, 0.0);
-    let rows = &weights[..outputs * width];
-    let mut pairs = rows.chunks_exact(2 * width);
-    let mut zpairs = zt.chunks_exact_mut(2 * b);
-    for (pair, z) in (&mut pairs).zip(&mut zpairs) {
-        let (r0, r1) = pair.split_at(width);
-        let (z0, z1) = z.split_at_mut(b);
-        let mut i0 = 0;
-        while i0 + 8 <= b {
-            let (mut a0, mut a1) = ([r0[n]; 8], [r1[n]; 8]);
-            for k in 0..n {
-                let (w0, w1) = (r0[k], r1[k]);
-                let x = &xt[k * b + i0..k * b + i0 + 8];
-                for l in 0..8 {
-                    a0[l] += w0 * x[l];
-                    a1[l] += w1 * x[l];
-                }
+    struct Kernel<'a>(&'a [f64], &'a [f64], usize, &'a mut [f64]);
+    impl pulp::WithSimd for Kernel<'_> {
+        type Output = ();
+        #[inline(always)]
+        fn with_simd<S: pulp::Simd>(self, _: S) {
+            let Kernel(rows, xt, b, zt) = self;
+            let width = xt.len() / b + 1;
+            let mut blocks = rows.chunks_exact(4 * width);
+            let mut zblocks = zt.chunks_exact_mut(4 * b);
+            for (block, z) in (&mut blocks).zip(&mut zblocks) {
+                forward_rows::<4>(block, xt, b, z);
             }
-            z0[i0..i0 + 8].copy_from_slice(&a0);
-            z1[i0..i0 + 8].copy_from_slice(&a1);
-            i0 += 8;
-        }
-        for i in i0..b {
-            let (mut a0, mut a1) = (r0[n], r1[n]);
-            for k in 0..n {
-                let x = xt[k * b + i];
-                a0 += r0[k] * x;
-                a1 += r1[k] * x;
+            let rest = blocks.remainder().chunks_exact(width);
+            for (row, z) in rest.zip(zblocks.into_remainder().chunks_exact_mut(b)) {
+                forward_rows::<1>(row, xt, b, z);
             }
-            (z0[i], z1[i]) = (a0, a1);
         }
     }
-    for (row, z) in pairs
-        .remainder()
-        .chunks_exact(width)
-        .zip(zpairs.into_remainder().chunks_exact_mut(b))
-    {
-        z.fill(row[n]);
-        for (k, &w) in row[..n].iter().enumerate() {
-            for (zi, x) in z.iter_mut().zip(&xt[k * b..(k + 1) * b]) {
-                *zi += w * x;
+    let width = xt.len() / b + 1;
+    zt.clear();
+    zt.resize(outputs * b, 0.0);
+    pulp::Arch::new().dispatch(Kernel(&weights[..outputs * width], xt, b, zt));
+}
+
+/// [`affine_forward_batch`] for the `R` rows in `block` (each `n` weights then a bias) into
+/// `z` (`R * b` values).
+#[inline(always)]
+fn forward_rows<const R: usize>(block: &[f64], xt: &[f64], b: usize, z: &mut [f64]) {
+    let n = xt.len() / b;
+    let width = n + 1;
+    let rows: [&[f64]; R] = std::array::from_fn(|r| &block[r * width..r * width + n]);
+    let bias: [f64; R] = std::array::from_fn(|r| block[r * width + n]);
+    let mut i0 = 0;
+    while i0 + 8 <= b {
+        let mut acc: [[f64; 8]; R] = std::array::from_fn(|r| [bias[r]; 8]);
+        for k in 0..n {
+            let x: &[f64; 8] = xt[k * b + i0..][..8].try_into().unwrap_or(&[0.0; 8]);
+            for r in 0..R {
+                let w = rows[r][k];
+                for l in 0..8 {
+                    acc[r][l] += w * x[l];
+                }
             }
+        }
+        for (r, a) in acc.iter().enumerate() {
+            z[r * b + i0..][..8].copy_from_slice(a);
+        }
+        i0 += 8;
+    }
+    for i in i0..b {
+        for r in 0..R {
+            z[r * b + i] = (0..n).fold(bias[r], |s, k| s + rows[r][k] * xt[k * b + i]);
         }
     }
 }

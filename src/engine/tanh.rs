@@ -70,7 +70,26 @@ pub(crate) fn tanh(x: f64) -> (f64, f64) {
 }
 
 /// [`tanh`] of each `z` into `t` and `d` (all of one length), four values at a time.
+///
+/// Entered through `pulp::Arch::dispatch`, which runs a copy of the loop compiled for the
+/// widest vector instructions the CPU has (AVX2: the four values in one register; a portable
+/// build may otherwise only assume SSE2's two lanes). The operations, and so the bits, are the
+/// same in every copy.
 pub(crate) fn tanh_slice(z: &[f64], t: &mut [f64], d: &mut [f64]) {
+    struct Kernel<'a>(&'a [f64], &'a mut [f64], &'a mut [f64]);
+    impl pulp::WithSimd for Kernel<'_> {
+        type Output = ();
+        #[inline(always)]
+        fn with_simd<S: pulp::Simd>(self, _: S) {
+            tanh_slice_kernel(self.0, self.1, self.2)
+        }
+    }
+    pulp::Arch::new().dispatch(Kernel(z, t, d));
+}
+
+/// The loop of [`tanh_slice`], inlined into each dispatched copy.
+#[inline(always)]
+fn tanh_slice_kernel(z: &[f64], t: &mut [f64], d: &mut [f64]) {
     let mut zs = z.chunks_exact(4);
     let mut ts = t.chunks_exact_mut(4);
     let mut ds = d.chunks_exact_mut(4);
