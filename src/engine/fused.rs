@@ -48,8 +48,7 @@ pub(crate) struct Fused {
 
 impl Fused {
     /// Starts a run at node `first`.
-    pub(crate) fn begin(&mut self, first: u32, nodes_before: usize, rule: Rule) {
-        let nodes_before = nodes_before as u32;
+    pub(crate) fn begin(&mut self, first: u32, nodes_before: u32, rule: Rule) {
         self.runs.push(Run {
             first,
             nodes_before,

@@ -189,7 +189,7 @@ impl Records {
             matches!(last.rule, Rule::Leaves) && last.nodes_before as usize == self.used
         });
         if !joins {
-            self.fused.begin(first, self.used, Rule::Leaves);
+            self.fused.begin(first, self.used as u32, Rule::Leaves);
         }
         match &mut self.trace {
             Some(trace) => trace.extend(op, values),
@@ -207,7 +207,7 @@ impl Records {
     ) -> u32 {
         let first = self.claim(values.len() as u32);
         let rule = rule(&mut self.fused);
-        self.fused.begin(first, self.used, rule);
+        self.fused.begin(first, self.used as u32, rule);
         self.open_leaves = 0;
         if let Some(trace) = &mut self.trace {
             trace.extend(op, values);
