@@ -452,8 +452,6 @@ impl Drop for Gradients {
     }
 }
 
-static ZERO: f64 = 0.0;
-
 impl Index<Value<'_>> for Gradients {
     type Output = f64;
 
@@ -461,6 +459,6 @@ impl Index<Value<'_>> for Gradients {
     #[track_caller]
     fn index(&self, value: Value<'_>) -> &f64 {
         self.check_tape(value.tape);
-        self.values.get(value.index as usize + 1).unwrap_or(&ZERO)
+        self.values.get(value.index as usize + 1).unwrap_or(&0.0)
     }
 }
