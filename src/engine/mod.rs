@@ -120,7 +120,7 @@ impl Tape {
     #[inline(always)]
     #[must_use]
     pub fn var(&self, value: f64) -> Value<'_> {
-        let index = self.records_mut().leaves(Op::Leaf, &[value]);
+        let index = self.records_mut().leaves(Op::Leaf, [value]);
         Value::new(self, index, value)
     }
 

@@ -414,7 +414,7 @@ impl<'t> Value<'t> {
     pub fn detach(self) -> Value<'t> {
         let index = self
             .tape
-            .with_records(|r| r.leaves(Op::Detach, &[self.value]));
+            .with_records(|r| r.leaves(Op::Detach, [self.value]));
         Value::new(self.tape, index, self.value)
     }
 }
@@ -726,7 +726,7 @@ impl Tape {
             self.check_same(x.tape);
         }
         let index = self.with_records(|r| match *partials {
-            [] => r.leaves(Op::Custom, &[value]),
+            [] => r.leaves(Op::Custom, [value]),
             [(a, da)] => r.unary(Op::Custom, value, (a.index, da), None),
             [(a, da), (b, db)] => r.binary(Op::Custom, value, (a.index, da), (b.index, db)),
             _ => {

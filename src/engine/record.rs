@@ -172,8 +172,8 @@ impl Records {
     /// Appends `values.len()` leaves; returns the first one's index. Leaves right after leaves
     /// join their run.
     #[inline(always)]
-    pub(crate) fn leaves(&mut self, op: Op, values: &[f64]) -> u32 {
-        let first = self.claim(values.len() as u32);
+    pub(crate) fn leaves(&mut self, op: Op, values: impl AsRef<[f64]> + Copy) -> u32 {
+        let first = self.claim(values.as_ref().len() as u32);
         if self.open_leaves != self.used + 1 {
             self.begin_leaves(first, op, values);
         }
@@ -184,7 +184,7 @@ impl Records {
     /// is leaves ending at `first`.
     #[cold]
     #[inline(never)]
-    fn begin_leaves(&mut self, first: u32, op: Op, values: &[f64]) {
+    fn begin_leaves(&mut self, first: u32, op: Op, values: impl AsRef<[f64]>) {
         let joins = self.fused.runs.last().is_some_and(|last| {
             matches!(last.rule, Rule::Leaves) && last.nodes_before as usize == self.used
         });
@@ -192,7 +192,7 @@ impl Records {
             self.fused.begin(first, self.used as u32, Rule::Leaves);
         }
         match &mut self.trace {
-            Some(trace) => trace.extend(op, values),
+            Some(trace) => trace.extend(op, values.as_ref()),
             None => self.open_leaves = self.used + 1,
         }
     }
