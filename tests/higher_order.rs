@@ -558,6 +558,47 @@ fn the_other_ops_second_derivatives_are_their_closed_forms() {
 }
 
 #[test]
+fn value_grad_takes_the_ops_own_fallbacks_at_their_edges() {
+    // Value::grad re-records each first derivative; where the plain formula overflows, the op's
+    // first-order rule takes a fallback, and grad must give the same number as backward.
+    type F = for<'t> fn(Value<'t>) -> Value<'t>;
+    let cases: [(&str, f64, F); 4] = [
+        // n = i32::MIN: n - 1 does not exist; x^(n + 1) / x^2 instead
+        ("powi(i32::MIN)", 0.5, |x| x.powi(i32::MIN)),
+        ("powi(i32::MIN) at 1", 1.0, |x| x.powi(i32::MIN)),
+        // x^(p - 1) overflows at the smallest subnormal; p x^p / x is finite
+        ("powf(1e-20) at 5e-324", 5e-324, |x| x.powf(1e-20)),
+        // sqrt(-0) = -0: backward's 0.5 / |r| is +inf, not -inf
+        ("sqrt at -0", -0.0, |x| x.sqrt()),
+    ];
+    for (name, x0, f) in cases {
+        let tape = Tape::new();
+        let x = tape.var(x0);
+        let want = f(x).backward()[x];
+        let traced = Tape::traced();
+        let x = traced.var(x0);
+        let got = f(x).grad(&[x]).unwrap()[0].value();
+        assert_eq!(
+            got.to_bits(),
+            want.to_bits(),
+            "{name}: grad {got:e}, backward {want:e}"
+        );
+    }
+    // The second derivative of x^n at 1 is n (n - 1) = +4.6e18 for n = i32::MIN (it wrapped to
+    // i32::MAX before, with the sign of a derivative of x^(2^31 - 1)).
+    let n = f64::from(i32::MIN);
+    let h = hessian(|v| v[0].powi(i32::MIN), &[1.0]).unwrap()[0][0];
+    let want = n * (n - 1.0);
+    assert!(
+        (h - want).abs() <= 1e-12 * want,
+        "powi(i32::MIN)'' at 1 = {h:e}, want {want:e}"
+    );
+    // sqrt'' at +0 stays -inf (the sign fix must not put a kink's 0 into it).
+    let h = hessian(|v| v[0].sqrt(), &[0.0]).unwrap()[0][0];
+    assert_eq!(h, f64::NEG_INFINITY, "sqrt'' at +0");
+}
+
+#[test]
 fn kinks_have_second_derivative_zero_and_the_first_derivative_of_backward() {
     // relu and abs at 0, max and min at a tie: the first derivative is backward's one-sided
     // choice, the second is 0.

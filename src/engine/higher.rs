@@ -245,19 +245,28 @@ fn pass_back<'t>(
                     if p == 1.0 {
                         add(a.0, g);
                     } else if p != 0.0 {
-                        // p x^(p - 1), as the op itself computes it
-                        let power = if op == Op::Powi {
-                            x.powi(p as i32 - 1)
-                        } else {
-                            x.powf(p - 1.0)
+                        // p x^(p - 1), with the op's own fallbacks where that overflows
+                        // (ops::powi, ops::powf): x^(n + 1) / x^2 for n = i32::MIN, and
+                        // p x^p / x where x^(p - 1) is infinite at a finite nonzero x
+                        let v = x.value();
+                        let overflows = (p * v.powf(p - 1.0)).is_infinite();
+                        let derivative = match op {
+                            Op::Powi if p == f64::from(i32::MIN) => {
+                                (x.powi(i32::MIN + 1) / (x * x)) * p
+                            }
+                            Op::Powi => x.powi(p as i32 - 1) * p,
+                            _ if overflows && v != 0.0 && v.is_finite() => (y * p) / x,
+                            _ => x.powf(p - 1.0) * p,
                         };
-                        add(a.0, g * (power * p));
+                        add(a.0, g * derivative);
                     }
                 }
                 (Op::Sin, None) => add(a.0, g * x.cos()),
                 (Op::Cos, None) => add(a.0, -(g * x.sin())),
-                // sqrt' = 1 / (2 sqrt x) = 0.5 / y
-                (Op::Sqrt, None) => add(a.0, g * 0.5 / y),
+                // sqrt' = 1 / (2 sqrt x) = 0.5 / y; y + 0 turns sqrt(-0) = -0 into +0, so that
+                // the derivative there is +inf, as backward gives (an abs would put its kink's
+                // 0 partial into the second derivative at x = 0)
+                (Op::Sqrt, None) => add(a.0, g * 0.5 / (y + 0.0)),
                 (Op::Square, None) => add(a.0, g * x * 2.0),
                 (op, _) => return Err(unsupported(op)),
             }
