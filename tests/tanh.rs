@@ -103,6 +103,14 @@ fn tanh_edges_keep_signs_saturate_and_propagate_nan() {
     assert_eq!(t, -1.0);
     assert!((d / 3.502604305078608e-26 - 1.0).abs() < 1e-15, "{d:e}");
     assert_eq!(at(380.0), (1.0, 0.0));
+    // Exactly 1 from |x| ~ 18.71 (2 e^(-2x) below 2^-53), where the correctly rounded value,
+    // as glibc's, is still 1 - 2^-53 (it reaches 1 at |x| ~ 19.06): 1 ulp apart in between,
+    // as the numerics table says.
+    let below_one = 1.0 - f64::EPSILON / 2.0;
+    assert_eq!(at(18.70).0, below_one);
+    assert_eq!(at(18.72).0, 1.0);
+    assert_eq!(at(-18.72).0, -1.0);
+    assert_eq!(18.72f64.tanh(), below_one);
     let (t, d) = at(f64::NAN);
     assert!(t.is_nan() && d.is_nan());
 }
