@@ -343,6 +343,16 @@ pub enum ModelFileError {
         found: u64,
     },
 
+    /// The file is not in the safetensors format at all: the byte after the 8-byte header
+    /// length is not the `{` that starts the JSON header.
+    #[error(
+        "not a safetensors model file: byte 8 should start its JSON header with '{{', found {found:#04x}"
+    )]
+    NotSafetensors {
+        /// The byte found there.
+        found: u8,
+    },
+
     /// The header length claims more bytes than the file holds (or more than the format's
     /// 100 MB header limit); nothing that large is allocated.
     #[error("model file header claims {claimed} bytes but only {available} are available")]

@@ -284,6 +284,14 @@ fn every_corrupt_file_gets_its_own_clear_error() {
                 )
             },
         ),
+        ("a text file", b"# README: not a model file".to_vec(), |e| {
+            matches!(e, ModelFileError::NotSafetensors { found: b':' })
+        }),
+        (
+            "random bytes",
+            (0..200u32).map(|i| (i * 97 + 13) as u8).collect(),
+            |e| matches!(e, ModelFileError::NotSafetensors { .. }),
+        ),
         ("header length 0", with_header_length(0), |e| {
             matches!(e, ModelFileError::Format(_))
         }),

@@ -108,6 +108,7 @@ impl Mlp {
     /// # Errors
     ///
     /// - [`ModelFileError::Truncated`] / [`ModelFileError::Oversized`]: the length disagrees with the header.
+    /// - [`ModelFileError::NotSafetensors`]: no JSON header follows the 8-byte length.
     /// - [`ModelFileError::HeaderTooLarge`]: the header length is more than the bytes that follow it.
     /// - [`ModelFileError::Format`]: the header is not valid safetensors.
     /// - [`ModelFileError::Metadata`], [`ModelFileError::Version`]: the architecture is missing, malformed
@@ -300,6 +301,16 @@ fn read_header(
     r.read_exact(&mut prefix).map_err(&mut *io)?;
     let claimed = u64::from_le_bytes(prefix);
     let available = total - 8;
+    // The JSON header starts with '{' (the format says so): a file that does not is no model
+    // file, whatever its first 8 bytes claim as a length.
+    let mut first = [0u8; 1];
+    if available > 0 {
+        r.read_exact(&mut first).map_err(&mut *io)?;
+        if first[0] != b'{' {
+            let found = first[0];
+            return Err(Error::ModelFile(ModelFileError::NotSafetensors { found }));
+        }
+    }
     if claimed > available || claimed > MAX_HEADER {
         return Err(Error::ModelFile(ModelFileError::HeaderTooLarge {
             claimed,
@@ -308,7 +319,12 @@ fn read_header(
     }
     // At most 100 MB, and no more than the file holds.
     let mut text = crate::size::with_capacity(claimed as usize, "header bytes")?;
-    r.take(claimed).read_to_end(&mut text).map_err(&mut *io)?;
+    if claimed > 0 {
+        text.push(first[0]);
+        r.take(claimed - 1)
+            .read_to_end(&mut text)
+            .map_err(&mut *io)?;
+    }
     if text.len() as u64 != claimed {
         return Err(Error::ModelFile(ModelFileError::Truncated {
             expected: 8 + claimed,
