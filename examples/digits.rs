@@ -14,6 +14,9 @@
 #[allow(dead_code)]
 #[path = "shared/grids.rs"]
 mod grids;
+#[allow(dead_code)] // check_file: this example writes no single file
+#[path = "shared/outputs.rs"]
+mod outputs;
 
 use rand::{rngs::StdRng, seq::SliceRandom, SeedableRng};
 use std::io::Read;
@@ -132,26 +135,49 @@ pub fn train(
     Ok(())
 }
 
-fn out_dir() -> Result<PathBuf, String> {
+const USAGE: &str = "usage: digits [--out DIR]
+  --out DIR  where digits_confusion.svg and digits_mistakes.svg go (default: .)";
+
+/// `--out DIR` (default: the current directory); `None` for `--help`.
+fn out_dir() -> Result<Option<PathBuf>, String> {
     let mut args = std::env::args().skip(1);
     let mut out = PathBuf::from(".");
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--out" => out = args.next().ok_or("--out needs a directory")?.into(),
-            other => {
-                return Err(format!(
-                    "unknown argument {other:?}; usage: digits [--out DIR]"
-                ))
-            }
+            "-h" | "--help" => return Ok(None),
+            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }
     }
-    Ok(out)
+    Ok(Some(out))
 }
 
 #[allow(dead_code)]
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let out = out_dir()?;
-    std::fs::create_dir_all(&out)?;
+fn main() -> std::process::ExitCode {
+    let out = match out_dir() {
+        Ok(Some(out)) => out,
+        Ok(None) => {
+            println!("{USAGE}");
+            return std::process::ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("digits: {message}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    match run(&out) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("digits: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+#[allow(dead_code)]
+fn run(out: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    // The output directory is checked before the training.
+    outputs::check_dir(out)?;
     let start = Instant::now();
     let (images, digits) = load(&data_path())?;
     let mut rng = StdRng::seed_from_u64(SEED);

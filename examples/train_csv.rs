@@ -26,7 +26,7 @@ use csv_data::{Table, Task};
 use rand::{rngs::StdRng, seq::SliceRandom, SeedableRng};
 use tapegrad::{Activation, Adam, Dataset, Loss, Mlp, TrainConfig, Trainer};
 
-const USAGE: &str = "usage: train_csv FILE.csv --target COLUMN [--hidden 8,8] [--epochs 500] \
+const USAGE: &str = "usage: train_csv FILE.csv --target COLUMN [--hidden 8] [--epochs 500] \
 [--lr 0.01] [--batch-size 8] [--validation 0.25] [--seed 1] [--classify] [--save MODEL.safetensors]";
 
 /// The command line.

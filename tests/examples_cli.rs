@@ -25,7 +25,13 @@ fn run(name: &str, args: &[&str]) -> (Output, String, String) {
 
 #[test]
 fn help_prints_the_usage_and_succeeds() {
-    for name in ["gender_classifier", "moons", "train_csv", "predict"] {
+    for name in [
+        "gender_classifier",
+        "moons",
+        "digits",
+        "train_csv",
+        "predict",
+    ] {
         let (out, stdout, stderr) = run(name, &["--help"]);
         assert!(out.status.success(), "{name} --help: {stderr}");
         assert!(
@@ -43,6 +49,7 @@ fn an_unwritable_output_is_reported_before_training_naming_the_path() {
     for (name, args) in [
         ("gender_classifier", vec!["--out", blocked]),
         ("moons", vec!["--out", blocked]),
+        ("digits", vec!["--out", blocked]),
         (
             "gender_classifier",
             vec![
@@ -90,4 +97,25 @@ fn an_impossible_network_is_an_error_message() {
     );
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("cannot allocate memory"), "{stderr}");
+}
+
+#[test]
+fn an_unknown_argument_is_a_usage_error() {
+    for name in [
+        "gender_classifier",
+        "moons",
+        "digits",
+        "train_csv",
+        "predict",
+    ] {
+        let (out, stdout, stderr) = run(name, &["--no-such-flag"]);
+        assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
+        assert!(stderr.contains("--no-such-flag"), "{name}: {stderr}");
+        assert!(stderr.contains("usage: "), "{name}: {stderr}");
+        assert!(
+            !stderr.contains("Error: \""),
+            "{name} printed a Debug string: {stderr}"
+        );
+        assert!(stdout.is_empty(), "{name}: {stdout}");
+    }
 }
