@@ -60,12 +60,14 @@
 //!
 //! ## Cargo features
 //!
-//! Both are on by default; with `default-features = false` the crate builds with smallvec, rand
-//! and thiserror alone.
+//! All three are on by default; with `default-features = false` the crate builds with smallvec,
+//! rand, thiserror and pulp (the batched kernels' AVX2 dispatch) alone.
 //!
 //! - `parallel`: `BatchGradient`, a mini-batch's mean gradient on a pool of threads (rayon).
 //! - `safetensors`: `Mlp::save`, `Mlp::load`, `Mlp::to_safetensors`, `Mlp::from_safetensors`,
 //!   the `io` module and `ModelFileError` (safetensors and serde_json).
+//! - `progress`: the bar [`TrainConfig::progress`] draws on a terminal (indicatif); without it
+//!   the setting is accepted and draws nothing.
 //!
 //! ## rand
 //!

@@ -385,7 +385,7 @@ impl TrainConfig {
         self
     }
 
-    /// Sets the batch size.
+    /// Sets the batch size (0 is refused by [`Trainer::new`]: the setters only record).
     #[must_use]
     pub fn batch_size(mut self, batch_size: usize) -> Self {
         self.batch_size = batch_size;
