@@ -467,8 +467,9 @@ impl ModelIoError {
         }
     }
 
-    /// The step that failed: `"read"`, `"create"`, `"write"`, `"flush"`, `"sync"` or
-    /// `"rename"`.
+    /// The step that failed: `"read"`, `"follow"` (a symbolic link), `"inspect"`, `"replace"`
+    /// (a path that is not a regular file), `"create"`, `"set permissions of"`, `"write"`,
+    /// `"flush"`, `"sync"` or `"rename"`.
     pub fn action(&self) -> &'static str {
         self.action
     }

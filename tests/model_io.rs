@@ -526,22 +526,38 @@ fn saving_replaces_the_old_file_and_leaves_no_temporary_files() {
 #[test]
 fn a_failed_save_leaves_the_target_and_directory_as_they_were() {
     let dir = scratch_dir("failed-save");
-    // The target is a directory: the rename fails after the temporary file was written.
+    // The target is a directory: refused before anything is written.
     let target = dir.join("model.safetensors");
     std::fs::create_dir(&target).unwrap();
     std::fs::write(target.join("keep"), b"old").unwrap();
     let err = models()[0].save(&target).unwrap_err();
     assert!(
-        matches!(&err, Error::ModelFile(ModelFileError::Io(e)) if e.action() == "rename"),
+        matches!(&err, Error::ModelFile(ModelFileError::Io(e)) if e.action() == "replace"),
         "{err:?}"
     );
     assert!(err.to_string().contains("model.safetensors"), "{err}");
-    assert_eq!(
-        names_in(&dir),
-        ["model.safetensors"],
-        "temporary file removed"
-    );
+    let source = std::error::Error::source(&err)
+        .expect("the reason")
+        .to_string();
+    assert!(source.contains("not a regular file"), "{source}");
+    assert_eq!(names_in(&dir), ["model.safetensors"], "no temporary file");
     assert_eq!(std::fs::read(target.join("keep")).unwrap(), b"old");
+
+    // A socket (as a pipe or a device such as /dev/null) is not replaced by a regular file.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let socket = dir.join("socket.safetensors");
+        let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+        let err = models()[0].save(&socket).unwrap_err();
+        assert!(
+            matches!(&err, Error::ModelFile(ModelFileError::Io(e)) if e.action() == "replace"),
+            "{err:?}"
+        );
+        let kind = std::fs::symlink_metadata(&socket).unwrap().file_type();
+        assert!(kind.is_socket(), "the socket was replaced");
+        std::fs::remove_file(&socket).unwrap();
+    }
 
     // A directory that does not exist: nothing is created.
     let missing = dir.join("no-such-dir").join("model.safetensors");

@@ -139,12 +139,15 @@ impl Mlp {
     /// user could have written it in place (the operating system is asked, by opening it for
     /// writing), and the new file gets the old one's permissions (and, where allowed, its owner
     /// and group); a symbolic link is followed, so the link stays and its target is replaced.
+    /// Anything at `path` that is not a regular file (a directory, a device such as
+    /// `/dev/null`, a pipe, a socket) is refused before anything is written.
     ///
     /// # Errors
     ///
     /// [`ModelFileError::Io`] naming the step and file if the file system refuses, including
-    /// `"write"` for an existing file the user may not write (the temporary file is removed,
-    /// the old file untouched); [`ModelFileError::NonFiniteWeight`] as [`Mlp::to_safetensors`].
+    /// `"write"` for an existing file the user may not write and `"replace"` for a path that is
+    /// not a regular file (the temporary file is removed, the old file untouched);
+    /// [`ModelFileError::NonFiniteWeight`] as [`Mlp::to_safetensors`].
     ///
     /// ```
     /// use tapegrad::{Activation, Mlp};
@@ -180,7 +183,12 @@ impl Mlp {
         };
         // The file being replaced: may the user write it, and with what permissions?
         let old = match fs::metadata(path) {
-            Ok(m) if !m.is_file() => None, // a directory, say: the rename will refuse it
+            // A directory, device, pipe or socket: renaming over it would replace it.
+            Ok(m) if !m.is_file() => {
+                let why = "not a regular file: a model is saved only as or over a regular file";
+                let e = std::io::Error::new(std::io::ErrorKind::InvalidInput, why);
+                return Err(io("replace", path, e));
+            }
             Ok(m) => {
                 fs::OpenOptions::new()
                     .write(true)
