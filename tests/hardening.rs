@@ -667,3 +667,39 @@ fn a_read_only_file_is_not_replaced() {
     std::fs::remove_dir_all(dir).unwrap();
     std::fs::remove_dir_all(bin).unwrap();
 }
+
+/// Leaves cost a tape almost nothing (a run of them is one record), so binding a large model
+/// again and again without `clear` reaches the tape's 2^32 - 2 nodes with little memory: the
+/// next node panics with the documented message, not an index wrap or an abort.
+#[test]
+fn a_full_tape_panics_with_its_limit() {
+    let model = Mlp::zeros(
+        &[1 << 12, 1 << 8],
+        Activation::Identity,
+        Activation::Identity,
+    )
+    .unwrap();
+    let tape = Tape::new();
+    let binds = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        for _ in 0..5000 {
+            let _ = model.bind(&tape);
+        }
+    }));
+    let payload = binds.expect_err("5000 binds of 2^20 parameters exceed 2^32 - 2 nodes");
+    let message = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap();
+    assert_eq!(message, "tapegrad: tape is full (at most 2^32 - 2 nodes)");
+    assert!(
+        tape.len() <= (u32::MAX - 1) as usize,
+        "{} nodes",
+        tape.len()
+    );
+    assert!(
+        tape.len() > (u32::MAX as usize) - (1 << 21),
+        "{} nodes",
+        tape.len()
+    );
+}

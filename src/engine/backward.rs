@@ -13,8 +13,12 @@ impl Records {
     /// Fills `g` with the gradient of node `output` with respect to every node: `g[0]` is the
     /// sink for padding edges and node `i`'s gradient is `g[i + 1]`.
     pub(crate) fn backward(&self, output: u32, g: &mut Vec<f64>) {
+        let slots = self.len() as usize + 1;
         g.clear();
-        g.resize(self.len() as usize + 1, 0.0);
+        if g.try_reserve(slots).is_err() {
+            no_room_for_gradients(slots);
+        }
+        g.resize(slots, 0.0);
         g[output as usize + 1] = 1.0;
         let nodes = self.elementary();
         // Walk the runs from the last; between two runs lie elementary nodes, `nodes[lo..hi]`
@@ -53,4 +57,13 @@ fn sweep(nodes: &[Node], first: u32, g: &mut [f64]) {
         a.set(a.get() + node.partials[0] * gi);
         b.set(b.get() + node.partials[1] * gi);
     }
+}
+
+#[cold]
+#[inline(never)]
+fn no_room_for_gradients(slots: usize) -> ! {
+    panic!(
+        "tapegrad: backward cannot allocate {slots} gradients ({} bytes), one per node of the tape",
+        slots.saturating_mul(8)
+    )
 }

@@ -70,6 +70,11 @@ static NEXT_TAPE_ID: AtomicU64 = AtomicU64::new(1);
 ///     assert_eq!((x * x).backward()[x], 2.0 * step as f64);
 /// }
 /// ```
+///
+/// # Panics
+///
+/// A tape holds at most 2^32 - 2 nodes (a node is named by a `u32`); recording one more
+/// panics with "tape is full" (as would a `Vec` past its capacity), whichever op records it.
 pub struct Tape {
     id: u64,
     /// Names this tape's current recording among every tape's: a new number at each
@@ -305,6 +310,13 @@ impl<'t> Value<'t> {
     /// the same tape, gives each output's own gradients every time (nothing accumulates across
     /// calls, unlike micrograd's `.grad` fields). Nodes that do not lead to `self`, including
     /// nodes created after it, have gradient 0.
+    ///
+    /// # Panics
+    ///
+    /// If the 8 bytes of gradient per node of the tape cannot be allocated (a tape of
+    /// billions of nodes, such as many [`Mlp::bind`](crate::Mlp::bind)s of a large model
+    /// without [`Tape::clear`]: leaves cost the tape almost nothing, their gradients do not),
+    /// with that size in the message, instead of aborting the process.
     ///
     /// ```
     /// use tapegrad::Tape;
