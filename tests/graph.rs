@@ -373,3 +373,19 @@ fn a_fused_dense_layer_is_drawn_as_one_box() {
     assert_eq!(edges(&dot).len(), 6 + 4, "{dot}");
     assert!(dot.contains("n9 -> n11;"), "{dot}");
 }
+
+/// More significant digits than an f64 holds are taken as 17, not passed to the formatter
+/// (which panics past 65535).
+#[test]
+fn any_precision_renders() {
+    let at_17 = seed_network_graph(Some(17));
+    for digits in [18, 65535, 65536, 65537, usize::MAX] {
+        assert_eq!(
+            seed_network_graph(Some(digits)),
+            at_17,
+            "precision {digits}"
+        );
+    }
+    assert_eq!(seed_network_graph(Some(0)), seed_network_graph(Some(1)));
+    assert!(at_17.contains("grad 0.021469535265811107"), "{at_17}");
+}

@@ -65,8 +65,9 @@ impl<'a, 't> Graphviz<'a, 't> {
         self
     }
 
-    /// Significant digits for values and gradients (default 4); `None` prints the shortest text
-    /// that reads back as the same `f64`.
+    /// Significant digits for values and gradients (default 4), taken as 1 to 17 (an `f64`
+    /// holds no more than 17); `None` prints the shortest text that reads back as the same
+    /// `f64`.
     ///
     /// ```
     /// let tape = tapegrad::Tape::traced();
@@ -78,7 +79,7 @@ impl<'a, 't> Graphviz<'a, 't> {
     /// ```
     #[must_use]
     pub fn precision(mut self, digits: Option<usize>) -> Self {
-        self.digits = digits.map(|d| d.max(1));
+        self.digits = digits.map(|d| d.clamp(1, 17));
         self
     }
 
