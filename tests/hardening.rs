@@ -703,3 +703,38 @@ fn a_full_tape_panics_with_its_limit() {
         tape.len()
     );
 }
+
+/// A neuron index whose offset overflows is no neuron (it wrapped to neuron 0 in release).
+#[test]
+fn a_huge_neuron_index_is_none() {
+    let layer = tapegrad::Layer::new(vec![Neuron::new(vec![7.0], 1.0, Activation::Relu)]).unwrap();
+    for j in [1, usize::MAX / 2 + 1, usize::MAX] {
+        assert_eq!(layer.neuron(j), None, "neuron {j}");
+    }
+}
+
+/// `Dataset::input` and `target` panic as documented past the last sample, with the index in
+/// the message, also for rows of no values (which index any `i`) and for `usize::MAX`.
+#[test]
+fn a_sample_past_the_end_panics_with_its_index() {
+    let empty_targets: [Vec<f64>; 1] = [Vec::new()];
+    let data = Dataset::new(&[vec![1.0]], &empty_targets).unwrap();
+    for i in [1, usize::MAX] {
+        for which in ["input", "target"] {
+            let result = std::panic::catch_unwind(|| {
+                if which == "input" {
+                    data.input(i).len()
+                } else {
+                    data.target(i).len()
+                }
+            });
+            let payload = result.expect_err("past the end");
+            let message = payload.downcast_ref::<String>().unwrap();
+            assert_eq!(
+                message,
+                &format!("tapegrad: sample {i} of a dataset of 1 samples")
+            );
+        }
+    }
+    assert_eq!(data.target(0), &[] as &[f64]);
+}

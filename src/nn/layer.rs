@@ -87,12 +87,14 @@ impl Layer {
     /// let layer = Layer::new(vec![n.clone()])?;
     /// assert_eq!(layer.neuron(0), Some(n));
     /// assert_eq!(layer.neuron(1), None);
+    /// assert_eq!(layer.neuron(usize::MAX), None);
     /// # Ok::<(), tapegrad::Error>(())
     /// ```
     #[must_use]
     pub fn neuron(&self, j: usize) -> Option<Neuron> {
         let width = self.inputs() + 1;
-        let p = self.params.get(j * width..(j + 1) * width)?;
+        let start = j.checked_mul(width)?;
+        let p = self.params.get(start..start.checked_add(width)?)?;
         Some(Neuron::new(
             p[..width - 1].to_vec(),
             p[width - 1],

@@ -118,6 +118,7 @@ impl Dataset {
     #[must_use]
     #[inline]
     pub fn input(&self, i: usize) -> &[f64] {
+        self.check_index(i);
         &self.inputs[i * self.input_size..(i + 1) * self.input_size]
     }
 
@@ -129,7 +130,17 @@ impl Dataset {
     #[must_use]
     #[inline]
     pub fn target(&self, i: usize) -> &[f64] {
+        self.check_index(i);
         &self.targets[i * self.target_size..(i + 1) * self.target_size]
+    }
+
+    /// Panics unless sample `i` exists (also for rows of no values, which index any `i`).
+    #[inline]
+    #[track_caller]
+    fn check_index(&self, i: usize) {
+        if i >= self.len {
+            no_such_sample(i, self.len);
+        }
     }
 
     /// Checks that `samples` is a non-empty range of this dataset's samples.
@@ -165,6 +176,13 @@ impl Dataset {
     pub(crate) fn check_all(&self, model: &Mlp, loss: Loss) -> Result<()> {
         check_samples(model, self, &(0..self.len), loss)
     }
+}
+
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn no_such_sample(i: usize, len: usize) -> ! {
+    panic!("tapegrad: sample {i} of a dataset of {len} samples")
 }
 
 fn check_row(sample: usize, what: &'static str, expected: usize, row: &[f64]) -> Result<()> {
