@@ -185,3 +185,51 @@ fn accuracy_rules() {
     assert_eq!(Loss::BceWithLogits.is_correct(0.1, 0.0), Some(false));
     assert_eq!(Loss::Mse.is_correct(0.1, 0.0), None);
 }
+
+/// A mean whose plain sum overflows is summed again from scaled terms: infinite only where
+/// the true mean is (numerics table). The references are the means computed in exact-enough
+/// arithmetic by hand: every term here is a power-of-ten-sized finite number.
+#[test]
+fn a_mean_overflows_only_where_the_true_mean_does() {
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-15 * b.abs();
+    // mse: two squares of 1.69e308 each (their sum is inf); the mean is 1.69e308.
+    let m = Loss::Mse.eval(&[1.3e154, 1.3e154], &[0.0, 0.0]).unwrap();
+    assert!(close(m, 1.3e154 * 1.3e154), "mse {m:e}");
+    // A square that overflows on its own (2.25e308) still has a finite mean over two outputs.
+    let m = Loss::Mse.eval(&[1.5e154, 0.0], &[0.0, 0.0]).unwrap();
+    assert!(close(m, 1.5e154 * (0.5 * 1.5e154)), "mse {m:e}");
+    // hinge and bce: margins of 1e308 + 1.
+    let h = Loss::Hinge.eval(&[-1e308, -1e308], &[1.0, 1.0]).unwrap();
+    assert!(close(h, 1e308), "hinge {h:e}");
+    let b = Loss::BceWithLogits
+        .eval(&[-1e308, -1e308], &[1.0, 1.0])
+        .unwrap();
+    assert!(close(b, 1e308), "bce {b:e}");
+    // Where the true mean overflows, it is still inf.
+    assert_eq!(Loss::Mse.eval(&[1.5e154], &[0.0]).unwrap(), f64::INFINITY);
+    // The usual case keeps the bits of (1/n) * sum.
+    let (o, t) = ([0.3, -1.2, 2.5], [0.0, 1.0, 2.0]);
+    let sum: f64 = o.iter().zip(&t).map(|(o, t)| (o - t) * (o - t)).sum();
+    assert_eq!(Loss::Mse.eval(&o, &t).unwrap(), (1.0 / 3.0) * sum);
+}
+
+/// The trainer's mean over a batch likewise: a batch of two samples whose losses are 1.69e308
+/// each trains (with a learning rate small enough that the step is finite) instead of
+/// stopping with a NonFiniteLoss that no sample has.
+#[test]
+fn a_batch_mean_of_large_finite_losses_trains() {
+    use tapegrad::{Activation, Dataset, Mlp, Sgd, TrainConfig, Trainer};
+    let id = Activation::Identity;
+    // o = w x = 1.3e154: each loss o^2 = 1.69e308, the gradient 2 o x stays finite.
+    let mut model = Mlp::from_parameters(&[1, 1], id, id, &[1.3e154, 0.0]).unwrap();
+    let data = Dataset::new(&[[1.0], [1.0]], &[[0.0], [0.0]]).unwrap();
+    let config = TrainConfig::default().batch_size(2).epochs(1);
+    let mut trainer = Trainer::new(config).unwrap();
+    let mut sgd = Sgd::new(1e-320).unwrap();
+    let mut loss = None;
+    trainer
+        .fit(&mut model, &mut sgd, &data, |r| loss = Some(r.loss))
+        .unwrap();
+    let loss = loss.unwrap();
+    assert!((loss - 1.3e154 * 1.3e154).abs() <= 1e-15 * loss, "{loss:e}");
+}

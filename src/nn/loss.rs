@@ -214,13 +214,26 @@ impl Loss {
 #[inline]
 fn mse_rule(outputs: &[f64], targets: &[f64], mut edge: impl FnMut(usize, f64)) -> f64 {
     let scale = 1.0 / outputs.len() as f64;
-    let mut sum = 0.0;
+    let (mut sum, mut scaled) = (0.0, 0.0);
     for (k, (o, t)) in outputs.iter().zip(targets).enumerate() {
         let d = o - t;
         sum += d * d;
+        scaled += (scale * d) * d;
         edge(k, scale * (2.0 * d));
     }
-    scale * sum
+    mean_of(scale * sum, scaled)
+}
+
+/// `scale * sum`, or, where that overflows but the mean does not, the sum of the terms scaled
+/// one by one (`scaled`): the mean is infinite only where the true mean is. The plain form
+/// otherwise, so that the usual case keeps its bits.
+#[inline(always)]
+pub(crate) fn mean_of(plain: f64, scaled: f64) -> f64 {
+    if plain.is_infinite() && scaled.is_finite() {
+        scaled
+    } else {
+        plain
+    }
 }
 
 /// hinge = (1/n) * sum_k max(0, 1 - t_k o_k);  d/do_k = (1/n) * (-t_k if 1 - t_k o_k > 0 else 0)
@@ -229,13 +242,14 @@ fn mse_rule(outputs: &[f64], targets: &[f64], mut edge: impl FnMut(usize, f64)) 
 #[inline]
 fn hinge_rule(outputs: &[f64], targets: &[f64], mut edge: impl FnMut(usize, f64)) -> f64 {
     let scale = 1.0 / outputs.len() as f64;
-    let mut sum = 0.0;
+    let (mut sum, mut scaled) = (0.0, 0.0);
     for (k, (o, t)) in outputs.iter().zip(targets).enumerate() {
         let (h, d) = crate::engine::ops::relu(1.0 + (-t) * o);
         sum += h;
+        scaled += scale * h;
         edge(k, scale * (d * -t));
     }
-    scale * sum
+    mean_of(scale * sum, scaled)
 }
 
 /// bce = (1/n) * sum_k [max(z_k, 0) - z_k t_k + ln(1 + e^-|z_k|)];  d/dz_k = (1/n) (sigmoid(z_k) - t_k)
@@ -251,13 +265,14 @@ fn hinge_rule(outputs: &[f64], targets: &[f64], mut edge: impl FnMut(usize, f64)
 #[inline]
 fn bce_rule(outputs: &[f64], targets: &[f64], mut edge: impl FnMut(usize, f64)) -> f64 {
     let scale = 1.0 / outputs.len() as f64;
-    let mut sum = 0.0;
+    let (mut sum, mut scaled) = (0.0, 0.0);
     for (k, (&z, &t)) in outputs.iter().zip(targets).enumerate() {
         let (value, d) = bce_term(z, t);
         sum += value;
+        scaled += scale * value;
         edge(k, scale * d);
     }
-    scale * sum
+    mean_of(scale * sum, scaled)
 }
 
 /// One output's binary cross-entropy on logit `z` with target `t`, and its derivative.

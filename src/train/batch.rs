@@ -87,7 +87,7 @@ fn record_batch_loss(
     let batch = samples.clone().count();
     buffers.losses.clear();
     let mut first = None;
-    let mut sum = 0.0;
+    let (mut sum, mut scaled) = (0.0, 0.0);
     if batch > 1 {
         let rows = samples.clone().map(|i| data.input(i));
         bound.record_batch(rows, batch, &mut buffers.batch);
@@ -105,9 +105,10 @@ fn record_batch_loss(
             sample_loss(tape, nodes, outputs, data, i, loss, epoch, &mut on_sample)?;
         buffers.losses.push(node);
         sum += value;
+        scaled += scale * value;
     }
     // b = scale * (l_0 + l_1 + ...);  db/dl_i = scale
-    let value = scale * sum;
+    let value = crate::nn::loss::mean_of(scale * sum, scaled);
     let node = tape.with_records(|r| {
         for &l in &buffers.losses {
             r.fused.edge(l, scale);

@@ -658,7 +658,8 @@ impl Trainer {
     /// optimizer's own state, such as momentum, is not rolled back).
     /// [`Error::NonFiniteUpdate`] if a gradient or an updated parameter would be NaN or
     /// infinite: that step is not applied. Both errors name the epoch; the first names the
-    /// first sample whose loss is not finite, the second the step's first sample. The
+    /// first sample whose loss is not finite (the step's first if only the batch's mean is,
+    /// which happens only where the true mean overflows), the second the step's first sample. The
     /// optimizer's own errors ([`Error::OptimizerState`] for an optimizer last used on a model
     /// of another size, [`Error::InvalidSchedule`]) come back as they are, with that step not
     /// applied.
