@@ -126,6 +126,17 @@ fn schedules() {
     }
     assert_eq!(lr.at(100), 0.1);
     assert_eq!(lr.at(usize::MAX), 0.1);
+    // Rates near f64::MAX (accepted, so finite all the way): (end - start) t overflows, the
+    // rate does not.
+    let huge = Schedule::linear(f64::MAX, 0.0, 4).unwrap();
+    for k in 0..=4 {
+        let want = f64::MAX * (1.0 - k as f64 / 4.0);
+        let got = huge.at(k);
+        assert!(
+            (got - want).abs() <= 1e-15 * f64::MAX,
+            "step {k}: {got:e}, want {want:e}"
+        );
+    }
     assert_eq!(Schedule::constant(0.25).unwrap().at(12345), 0.25);
     let halving = Schedule::from_fn(|t| 1.0 / (1u64 << t) as f64);
     assert_eq!(halving.at(4), 0.0625);

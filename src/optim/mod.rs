@@ -206,7 +206,14 @@ impl Schedule {
                 if t >= *steps {
                     *end
                 } else {
-                    start + (end - start) * t as f64 / *steps as f64
+                    // (end - start) t overflows only for rates near f64::MAX: then divide first
+                    let (t, steps) = (t as f64, *steps as f64);
+                    let delta = (end - start) * t;
+                    if delta.is_finite() {
+                        start + delta / steps
+                    } else {
+                        start + (end - start) * (t / steps)
+                    }
                 }
             }
             Rate::Closure(f) => f(t),
