@@ -359,7 +359,7 @@ pub enum ModelFileError {
     HeaderTooLarge {
         /// The header length written in the file's first 8 bytes.
         claimed: u64,
-        /// Bytes available for it.
+        /// Bytes available for it: those after the length, and at most the format's 100 MB.
         available: u64,
     },
 

@@ -262,6 +262,24 @@ fn every_corrupt_file_gets_its_own_clear_error() {
             [&good[..], &vec![0; 1 << 20]].concat(),
             |e| matches!(e, ModelFileError::Oversized { .. }),
         ),
+        (
+            "header length past the 100 MB limit, in a file that long",
+            {
+                let mut bytes = 100_000_001u64.to_le_bytes().to_vec();
+                bytes.push(b'{');
+                bytes.resize(8 + 110_000_000, b' ');
+                bytes
+            },
+            |e| {
+                matches!(
+                    e,
+                    ModelFileError::HeaderTooLarge {
+                        claimed: 100_000_001,
+                        available: 100_000_000,
+                    }
+                )
+            },
+        ),
         ("header length 2^40", with_header_length(1 << 40), |e| {
             matches!(
                 e,

@@ -322,7 +322,7 @@ fn read_header(
     if claimed > available || claimed > MAX_HEADER {
         return Err(Error::ModelFile(ModelFileError::HeaderTooLarge {
             claimed,
-            available,
+            available: available.min(MAX_HEADER),
         }));
     }
     // At most 100 MB, and no more than the file holds.
