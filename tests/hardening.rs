@@ -738,3 +738,17 @@ fn a_sample_past_the_end_panics_with_its_index() {
     }
     assert_eq!(data.target(0), &[] as &[f64]);
 }
+
+/// A class index out of range is reported as given, not rounded through f64.
+#[test]
+fn a_huge_class_index_is_reported_exactly() {
+    let tape = Tape::new();
+    let logits = tape.vars(&[0.5, -0.5]);
+    let err = tapegrad::cross_entropy(&logits, usize::MAX).unwrap_err();
+    let message = err.to_string();
+    assert!(message.contains(&format!("[{}]", usize::MAX)), "{message}");
+    assert!(
+        matches!(err, Error::ClassTarget { classes: 2, .. }),
+        "{err:?}"
+    );
+}

@@ -490,7 +490,12 @@ pub fn cross_entropy<'t>(logits: &[Value<'t>], class: usize) -> Result<Value<'t>
         return Err(Error::EmptyDataset);
     }
     if class >= logits.len() {
-        return Err(class_target(0, logits.len(), &[class as f64]));
+        // The index as given (through f64, usize::MAX would print as 18446744073709552000).
+        return Err(Error::ClassTarget {
+            sample: 0,
+            found: format!("[{class}]"),
+            classes: logits.len(),
+        });
     }
     record_loss(Loss::CrossEntropy, logits, &[class as f64])
 }
