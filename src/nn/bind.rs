@@ -209,7 +209,9 @@ impl<'t, 'm> Bound<'t, 'm> {
     /// node per layer: the graph a learner draws by hand, for [graph exports](crate::Graphviz). The
     /// values and gradients are the same bit for bit: each fused rule multiplies the same
     /// numbers in the same order as the chain of scalar nodes, whose adds pass gradients on
-    /// times exactly 1.
+    /// times exactly 1. (Where a pre-activation overflows, so that the outputs are already
+    /// NaN or infinite, the two may differ as NaN against 0 or inf: the chain of scalar nodes
+    /// skips a zero gradient node by node where the fused rule multiplies it out.)
     ///
     /// # Errors
     ///
