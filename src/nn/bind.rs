@@ -106,7 +106,7 @@ impl<'t, 'm> Bound<'t, 'm> {
     ///
     /// Each output has the same value, bit for bit, as [`Bound::forward`] gives for its row
     /// alone; the gradients agree to rounding (the batch sums over its samples in another
-    /// order). A [traced](Tape::traced) tape records the rows one by one, as
+    /// order; where they overflow, one may be inf where the other is NaN). A [traced](Tape::traced) tape records the rows one by one, as
     /// [`Bound::forward`] would, so that every node can be inspected.
     ///
     /// # Errors
