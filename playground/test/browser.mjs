@@ -110,6 +110,11 @@ async function main() {
     await page.waitForSelector("body[data-ready=true]", { timeout: 30000 });
     await page.waitForSelector("#seed-graph svg");
     check(true, "page loaded", `${Date.now() - t0} ms, wasm and Graphviz ready`);
+    // Every number field's default is a value its own min/step allow (else the browser marks
+    // it invalid and its arrows step to odd values such as 1001 epochs).
+    const invalid = await page.evaluate(() =>
+      [...document.querySelectorAll("input")].filter((i) => !i.checkValidity()).map((i) => `${i.id}=${i.value}`));
+    check(invalid.length === 0, "every input's default is valid", invalid.join(", ") || "all valid");
 
     // The post's worked case: every weight 1, biases 0, Alice (-2, -1) -> 1.
     const w1Grad = await value("#g-w1");
