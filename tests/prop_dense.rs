@@ -10,6 +10,24 @@ use tapegrad::check::{check_gradient, Tolerance};
 use tapegrad::{hinge, mse, Activation, Error, Layer, Loss, Mlp, Neuron, Tape, Value};
 
 /// A random MLP, one input and one target for it.
+/// Whether every relu pre-activation of `model` at `x` is at least 0.01 from the kink.
+fn away_from_kinks(model: &Mlp, x: &[f64]) -> bool {
+    let mut a = x.to_vec();
+    for layer in (0..).map_while(|l| model.layer(l)) {
+        let mut next = Vec::with_capacity(layer.outputs());
+        for neuron in (0..layer.outputs()).map(|j| layer.neuron(j).unwrap()) {
+            let weighted = neuron.weights().iter().zip(&a).map(|(w, x)| w * x);
+            let z = weighted.sum::<f64>() + neuron.bias();
+            if layer.activation() == Activation::Relu && z.abs() < 0.01 {
+                return false;
+            }
+            next.push(layer.activation().apply(z));
+        }
+        a = next;
+    }
+    true
+}
+
 fn case() -> impl Strategy<Value = (Mlp, Vec<f64>, Vec<f64>)> {
     case_up_to(5)
 }
@@ -70,12 +88,13 @@ proptest! {
         for (a, b) in params.iter().zip(&params_t).chain(inputs.iter().zip(&inputs_t)) {
             prop_assert_eq!(a.to_bits(), b.to_bits(), "{} vs {}", a, b);
         }
+        // relu kinks make finite differences meaningless right at them: such cases are drawn
+        // again, every other one is checked
+        prop_assume!(away_from_kinks(&model, &x));
         let plain = |x: &[f64]| Loss::Mse.eval(&model.predict(x).unwrap(), &target).unwrap();
-        // relu kinks make finite differences meaningless right at them
         let report = check_gradient(plain, &x, &inputs, Tolerance::default())
             .map_err(|e| TestCaseError::fail(e.to_string()))?;
-        let kinked = model.activations().contains(&Activation::Relu);
-        prop_assert!(report.passed() || kinked, "{}", report);
+        prop_assert!(report.passed(), "{}", report);
     }
 }
 
