@@ -2,8 +2,10 @@
 //! the product and chain rules, and repeated backward giving identical results.
 //!
 //! f and g are two nodes of one random expression (the output and another node picked at
-//! random), recorded once. Tolerances are relative to the size of the chain-rule terms, carried
-//! by the dual numbers' `m` (see tests/common).
+//! random), recorded once. Each rule is checked twice: between the tape's own gradients (the
+//! property), and against forward-mode dual numbers written in tests/common (an oracle outside
+//! the tape, so that a wrong local derivative cannot satisfy both sides). Tolerances are
+//! relative to the size of the chain-rule terms, carried by the dual numbers' `m`.
 
 mod common;
 
@@ -39,6 +41,12 @@ proptest! {
                 "{:?}: d/dx{} of a f + b g is {:e}, a f' + b g' is {:e}",
                 e, k, gy[x], a * gf[x] + b * gg[x]
             );
+            // And against the dual numbers, an oracle outside the tape.
+            let oracle = a * d.last().unwrap().d + b * d[pick.index(nodes.len())].d;
+            prop_assert!(
+                (gy[x] - oracle).abs() <= 2.0 * REL * scale,
+                "{:?}: d/dx{} of a f + b g is {:e}, the duals' {:e}", e, k, gy[x], oracle
+            );
         }
     }
 
@@ -58,6 +66,12 @@ proptest! {
             prop_assert!(
                 (gy[x] - expected).abs() <= REL * scale,
                 "{:?}: d/dx{} of f g is {:e}, f g' + g f' is {:e}", e, k, gy[x], expected
+            );
+            // And with f' and g' from the dual numbers, an oracle outside the tape.
+            let oracle = f.value() * d[pick.index(nodes.len())].d + g.value() * d.last().unwrap().d;
+            prop_assert!(
+                (gy[x] - oracle).abs() <= 2.0 * REL * scale,
+                "{:?}: d/dx{} of f g is {:e}, with the duals' f' and g' {:e}", e, k, gy[x], oracle
             );
         }
     }
@@ -82,12 +96,19 @@ proptest! {
         prop_assume!(y.value().is_finite() && dh.is_finite());
         let (gy, gf) = (y.backward(), f.backward());
         for (k, &x) in xs.iter().enumerate() {
-            let m = duals(&e, k).last().unwrap().m;
+            let dual = *duals(&e, k).last().unwrap();
+            let m = dual.m;
             // Below f64::MIN_POSITIVE (subnormals) a number has no relative precision left:
             // 1/cosh(370)^2 underflows to 0 here while the tape's tanh' keeps 1e-318.
             prop_assert!(
                 (gy[x] - dh * gf[x]).abs() <= REL * dh.abs() * m + f64::MIN_POSITIVE * m,
                 "{:?}: h #{}: d/dx{} of h(f) is {:e}, h'(f) f' is {:e}", e, h, k, gy[x], dh * gf[x]
+            );
+            // And h'(f) times the duals' f', both written outside the tape.
+            prop_assert!(
+                (gy[x] - dh * dual.d).abs() <= 2.0 * REL * dh.abs() * m + f64::MIN_POSITIVE * m,
+                "{:?}: h #{}: d/dx{} of h(f) is {:e}, h'(f) times the duals' f' {:e}",
+                e, h, k, gy[x], dh * dual.d
             );
         }
     }
