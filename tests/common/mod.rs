@@ -37,6 +37,9 @@ pub fn config(file: &'static str, default_cases: u32) -> ProptestConfig {
     ProptestConfig {
         cases,
         failure_persistence: Some(Box::new(FileFailurePersistence::Direct(file))),
+        // Suites draw a case again (prop_assume) where its check would say nothing, about one
+        // in four at most; proptest's default of 1024 rejects would cap a deep run's cases.
+        max_global_rejects: cases.saturating_mul(2).max(1024),
         ..ProptestConfig::default()
     }
 }
