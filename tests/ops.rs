@@ -121,9 +121,11 @@ fn micrograd_readme_example() {
     let mut g = f / 2.0;
     g += 10.0 / f;
     let grads = g.backward();
-    assert!(close(g.value(), 24.7041, 1e-4), "{}", g.value());
-    assert!(close(grads[a], 138.8338, 1e-4), "{}", grads[a]);
-    assert!(close(grads[b], 645.5773, 1e-4), "{}", grads[b]);
+    // micrograd's README prints four decimals: each value is within half a unit of the last.
+    let printed = |v: f64, shown: f64| (v - shown).abs() <= 5e-5;
+    assert!(printed(g.value(), 24.7041), "{}", g.value());
+    assert!(printed(grads[a], 138.8338), "{}", grads[a]);
+    assert!(printed(grads[b], 645.5773), "{}", grads[b]);
 }
 
 #[test]
