@@ -92,7 +92,13 @@ fn run(data: &[u8]) {
         .loss(loss)
         .epochs(1 + usize::from(b.u8() % 3))
         .batch_size(usize::from(b.u8() % 5));
+    let batch_size = config.batch_size;
     let Ok(mut trainer) = Trainer::new(config) else {
+        // The only thing Trainer::new refuses in this config is a batch size of 0.
+        assert_eq!(
+            batch_size, 0,
+            "Trainer::new refused batch size {batch_size}"
+        );
         return;
     };
 
