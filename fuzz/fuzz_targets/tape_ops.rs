@@ -76,6 +76,7 @@ fn round<'t>(tape: &'t Tape, b: &mut Bytes, reused: &mut Gradients) -> (usize, u
                 let a = nodes[i].value;
                 let x = a.value();
                 let c = b.f64();
+                let mut n = 0; // powi's exponent
                 let (v, expected) = match op {
                     0 => (-a, -x),
                     // e^x where e^-x overflows (a subnormal, not 0: the numerics table)
@@ -92,7 +93,7 @@ fn round<'t>(tape: &'t Tape, b: &mut Bytes, reused: &mut Gradients) -> (usize, u
                     5 => (a.ln(), x.ln()),
                     6 => (a.powf(c), x.powf(c)),
                     7 => {
-                        let n = i32::from(b.u8() as i8 % 8);
+                        n = i32::from(b.u8() as i8 % 8);
                         (a.powi(n), x.powi(n))
                     }
                     8 => (a + c, x + c),
@@ -108,6 +109,29 @@ fn round<'t>(tape: &'t Tape, b: &mut Bytes, reused: &mut Gradients) -> (usize, u
                 // it may differ from libm's in the last bits; every other op is libm's or IEEE.
                 let ulps = if op == 2 { 4 } else { 0 };
                 check_value_within(v, expected, ulps, tape, nodes.len());
+                // The local derivative, from textbook formulas written here (not the engine's
+                // stable forms), where they are accurate.
+                let slope = match op {
+                    0 => -1.0,
+                    1 => {
+                        let e = (-x.abs()).exp();
+                        e / ((1.0 + e) * (1.0 + e))
+                    }
+                    2 => 1.0 / (x.cosh() * x.cosh()),
+                    3 => f64::from(u8::from(x > 0.0)),
+                    4 => x.exp(),
+                    5 => 1.0 / x,
+                    6 if c == 0.0 => 0.0,
+                    6 => c * x.powf(c - 1.0),
+                    7 if n == 0 => 0.0,
+                    7 => f64::from(n) * x.powi(n - 1),
+                    8..=10 => 1.0,
+                    11 => -1.0,
+                    12 | 13 => c,
+                    14 => 1.0 / c,
+                    _ => -(c / x) * (1.0 / x),
+                };
+                check_slopes(tape, nodes.len(), &[(i, slope)]);
                 nodes.push(Node {
                     value: v,
                     parents: vec![i],
@@ -124,6 +148,13 @@ fn round<'t>(tape: &'t Tape, b: &mut Bytes, reused: &mut Gradients) -> (usize, u
                     _ => (p / q, x / y),
                 };
                 check_value(v, expected, tape, nodes.len());
+                let slopes = match op {
+                    16 => [1.0, 1.0],
+                    17 => [1.0, -1.0],
+                    18 => [y, x],
+                    _ => [1.0 / y, -(x / y) * (1.0 / y)],
+                };
+                check_slopes(tape, nodes.len(), &[(i, slopes[0]), (j, slopes[1])]);
                 nodes.push(Node {
                     value: v,
                     parents: vec![i, j],
@@ -178,10 +209,13 @@ fn round<'t>(tape: &'t Tape, b: &mut Bytes, reused: &mut Gradients) -> (usize, u
                 };
                 check_value(v, expected, tape, nodes.len());
                 match op {
+                    25 => check_slopes(tape, nodes.len(), &[(i, x.cos())]),
+                    26 => check_slopes(tape, nodes.len(), &[(i, -x.sin())]),
+                    27 => check_slopes(tape, nodes.len(), &[(i, 0.5 / x.sqrt())]),
                     28 => check_partials(tape, nodes.len(), &[(i, abs_slope(x))]),
+                    29 => check_slopes(tape, nodes.len(), &[(i, x + x)]),
                     30 => check_partials(tape, nodes.len(), &[(i, max_ref(x, c).1)]),
-                    31 => check_partials(tape, nodes.len(), &[(i, min_ref(x, c).1)]),
-                    _ => {}
+                    _ => check_partials(tape, nodes.len(), &[(i, min_ref(x, c).1)]),
                 }
                 nodes.push(Node {
                     value: v,
@@ -398,6 +432,25 @@ fn check_partials(tape: &Tape, index: usize, expected: &[(usize, f64)]) {
             p == q && same(d, e),
             "node {index}: edge ({p}, {d}) but expected ({q}, {e})"
         );
+    }
+}
+
+/// Node `index` has these parents, in order, and each partial agrees with the textbook slope
+/// given wherever that slope is finite and below 1e300 in size: within 1e-10 relative, or
+/// 1e-300 absolute (a subnormal slope has no relative precision). Elsewhere (an overflowing
+/// textbook formula, NaN) the engine's stable form may rightly differ, and only the parent is
+/// checked.
+fn check_slopes(tape: &Tape, index: usize, expected: &[(usize, f64)]) {
+    let edges = tape.edges(index).expect("node exists");
+    assert_eq!(edges.len(), expected.len(), "node {index}: edges {edges:?}");
+    for (&(p, d), &(q, e)) in edges.iter().zip(expected) {
+        assert_eq!(p, q, "node {index}: edge to {p}, expected to {q}");
+        if e.is_finite() && e.abs() <= 1e300 {
+            assert!(
+                d.is_finite() && (d - e).abs() <= 1e-10 * d.abs().max(e.abs()) + 1e-300,
+                "node {index}: partial {d:e} for parent {p}, textbook slope {e:e}"
+            );
+        }
     }
 }
 
