@@ -148,6 +148,43 @@ async function main() {
     await page.click("#person-Alice");
     await page.screenshot({ path: join(screens, "seed.png"), fullPage: true });
 
+    // What a learner may type: each bad field is a message naming the range, not NaN or a run.
+    const statusAfter = async (lr, epochs) => {
+      await page.fill("#seed-lr", lr);
+      await page.fill("#seed-epochs", epochs);
+      await page.click("#seed-train-button");
+      return page.locator("#seed-train-status").textContent();
+    };
+    const noLr = await statusAfter("", "10");
+    check(noLr === "enter a learning rate from 0.001 to 10", "an empty learning rate is a message", noLr);
+    const bigLr = await statusAfter("1000000", "10");
+    check(bigLr === "enter a learning rate from 0.001 to 10", "a learning rate past the field's max is refused", bigLr);
+    const manyEpochs = await statusAfter("0.1", "1000000");
+    check(manyEpochs === "epochs must be a whole number from 1 to 100000", "epochs past the field's max are refused", manyEpochs);
+    // Train then Stop before the first frame: no "undefined" in the status.
+    await page.fill("#seed-epochs", "1000");
+    await page.dblclick("#seed-train-button");
+    const early = await page.locator("#seed-train-status").textContent();
+    check(!/undefined|NaN/.test(early) && (await page.locator("#seed-train-status").getAttribute("data-state")) !== "running",
+      "stopping at once reports a number or 'before the first epoch'", early.trim().split("\n")[0]);
+    // A loss curve longer than a call stack's argument limit still draws.
+    const longChart = await page.evaluate(async () => {
+      const { drawChart } = await import("./chart.js");
+      const canvas = document.createElement("canvas");
+      canvas.width = 300;
+      canvas.height = 150;
+      document.body.append(canvas);
+      try {
+        drawChart(canvas, [Array.from({ length: 300000 }, (_, i) => 1 / (1 + i))]);
+        return "drawn";
+      } catch (e) {
+        return e.message;
+      } finally {
+        canvas.remove();
+      }
+    });
+    check(longChart === "drawn", "a 300000-point loss curve draws", longChart);
+
     // Train the seed's way from nine normal draws: lr 0.1, 1000 epochs.
     await page.fill("#seed-random-seed", "1");
     await page.click("#seed-random");
@@ -198,6 +235,15 @@ async function main() {
       `${(await value("#m-acc")) * 100}% when paused at step ${await page.locator("#m-steps").textContent()}`);
     check((await pixels()) !== untrained, "the decision boundary was repainted");
     check((await value("#m-loss")) < 0.1, "moons loss fell", String(await value("#m-loss")));
+    // A bad hidden-layer list: the message, the last network still painted, Step refusing
+    // with that message (no page error, no learning-rate advice).
+    await page.fill("#m-hidden", "abc");
+    await page.locator("#m-hidden").blur();
+    await page.click("#m-step");
+    const hiddenError = await page.locator("#m-error").textContent();
+    check(hiddenError.startsWith("hidden layers:") && !hiddenError.includes("learning rate"),
+      "a bad hidden-layer list is its own message", hiddenError);
+    check((await page.locator("#m-shape").textContent()).includes("last valid"), "the stale network says so");
     await page.screenshot({ path: join(screens, "moons.png"), fullPage: true });
 
     // Another architecture from the controls: tanh, one hidden layer of 8.

@@ -18,7 +18,8 @@ const $ = (id) => document.getElementById(id);
 
 /** Six significant digits, trailing zeros dropped; tiny and huge numbers in exponent form. */
 function fmt(x) {
-  if (!Number.isFinite(x)) return String(x);
+  if (Number.isNaN(x)) return "NaN";
+  if (!Number.isFinite(x)) return x > 0 ? "overflow (+inf)" : "overflow (-inf)";
   if (x === 0) return "0";
   if (Math.abs(x) < 1e-4 || Math.abs(x) >= 1e6) return x.toExponential(4);
   return String(+x.toPrecision(6));
@@ -112,9 +113,10 @@ function buildSeedControls() {
   });
   $("seed-random").addEventListener("click", () => {
     const box = $("seed-random-seed");
-    const s = Math.max(0, Math.floor(box.valueAsNumber || 0));
+    // The draw takes a u32: larger seeds would wrap onto earlier draws, so they stop there.
+    const s = Math.min(2 ** 32 - 1, Math.max(0, Math.floor(box.valueAsNumber || 0)));
     seed.params = Array.from(seed_random_parameters(s));
-    box.value = String(s + 1); // the next click draws a different start
+    box.value = String(Math.min(s + 1, 2 ** 32 - 1)); // the next click draws a different start
     refreshSeed();
   });
   $("seed-train-button").addEventListener("click", () => {
@@ -134,7 +136,8 @@ function buildSeedControls() {
 function refreshSeed({ graph = true } = {}) {
   seed.names.forEach((name, k) => {
     $(`p-${name}`).value = String(seed.params[k]);
-    show($(`o-${name}`), seed.params[k], seed.params[k].toFixed(2));
+    const v = seed.params[k];
+    show($(`o-${name}`), v, Math.abs(v) < 1e4 ? v.toFixed(2) : fmt(v));
   });
   $("in-pounds").value = String(seed.pounds);
   $("in-inches").value = String(seed.inches);
@@ -245,10 +248,20 @@ function setSeedInputsDisabled(disabled) {
 
 function startSeedTraining() {
   const status = $("seed-train-status");
-  const lr = $("seed-lr").valueAsNumber;
-  const epochs = Math.floor($("seed-epochs").valueAsNumber);
-  if (!(epochs >= 1)) {
-    status.textContent = "epochs must be a whole number of at least 1";
+  const lrBox = $("seed-lr");
+  const epochsBox = $("seed-epochs");
+  const lr = lrBox.valueAsNumber;
+  const epochs = Math.floor(epochsBox.valueAsNumber);
+  // The fields' own ranges (min and max in index.html), checked here: a browser does not
+  // stop a script from reading an out-of-range value.
+  const [lrMin, lrMax] = [Number(lrBox.min), Number(lrBox.max)];
+  if (!(lr >= lrMin && lr <= lrMax)) {
+    status.textContent = `enter a learning rate from ${lrMin} to ${lrMax}`;
+    return;
+  }
+  const epochsMax = Number(epochsBox.max);
+  if (!(epochs >= 1 && epochs <= epochsMax)) {
+    status.textContent = `epochs must be a whole number from 1 to ${epochsMax}`;
     return;
   }
   try {
@@ -270,7 +283,7 @@ function startSeedTraining() {
     if (!t) return;
     try {
       const n = Math.min(slice, epochs - t.epochsDone);
-      seed.losses.push(...t.run(n));
+      for (const loss of t.run(n)) seed.losses.push(loss); // no spread: a slice may be long
       seed.params = Array.from(t.parameters());
     } catch (e) {
       stopSeedTraining(`stopped: ${e.message}`);
@@ -297,11 +310,13 @@ function stopSeedTraining(how) {
   const frank = seed.people.find((p) => p.name === "Frank");
   const yE = t.predict(emily.pounds, emily.inches);
   const yF = t.predict(frank.pounds, frank.inches);
+  seed.params = Array.from(t.parameters()); // the predictions' parameters, shown beside them
   t.free();
   refreshSeed();
   status.dataset.state = how === "done" ? "done" : "stopped";
-  status.dataset.loss = String(last);
-  status.innerHTML = `${how === "done" ? "Trained" : how}: ${seed.losses.length} epochs, loss ${fmt(last)}.
+  status.dataset.loss = last === undefined ? "" : String(last);
+  const after = last === undefined ? "before the first epoch" : `${seed.losses.length} epochs, loss ${fmt(last)}`;
+  status.innerHTML = `${how === "done" ? "Trained" : how}: ${after}.
     <b>Emily ${yE.toFixed(3)}</b> (${yE > 0.5 ? "female" : "male"}), <b>Frank ${yF.toFixed(3)}</b> (${yF > 0.5 ? "female" : "male"}).`;
   $("seed-train-button").textContent = "Train";
   setSeedInputsDisabled(false);
@@ -353,7 +368,9 @@ function buildMoons(reseed = false) {
   try {
     s = moonsSettings();
   } catch (e) {
+    // The last valid network stays, and says so; Step and Train refuse until this is fixed.
     moonsError(e.message);
+    $("m-shape").textContent = "The network below is the last valid one: fix the hidden layers to rebuild it.";
     return;
   }
   if (reseed) moons.initSeed += 1;
@@ -386,7 +403,9 @@ function playMoons() {
       moonsStep(STEPS_PER_FRAME);
     } catch (e) {
       pauseMoons();
-      moonsError(`${e.message}. Try a smaller learning rate, then Reset.`);
+      // Only a diverging step is helped by a smaller rate; a settings error is its own advice.
+      const settings = e.message.startsWith("hidden layers");
+      moonsError(settings ? e.message : `${e.message}. Try a smaller learning rate, then Reset.`);
       return;
     }
     paintMoons();
@@ -405,8 +424,9 @@ const BLUE = [11, 111, 184];
 
 function paintMoons() {
   const lab = moons.lab;
-  const s = moonsSettings();
-  const [loss, acc] = lab.evaluate(s.l2);
+  // Only the penalty is read here: a half-typed hidden-layer list must not stop the painting
+  // of the network that is still there.
+  const [loss, acc] = lab.evaluate(Number($("m-l2").value));
   show($("m-loss"), loss);
   show($("m-acc"), acc, `${(acc * 100).toFixed(0)}%`);
   $("m-steps").textContent = String(lab.steps);

@@ -56,7 +56,9 @@ export function drawChart(canvas, series, options = {}) {
   const n = Math.max(options.xMax || 0, ...series.map((s) => s.length), 2);
   const finite = series.flat().filter(Number.isFinite);
   const yMin = options.yMin ?? 0;
-  let yMax = options.yMax ?? (finite.length ? Math.max(...finite) : yMin + 1);
+  // A loop, not Math.max(...finite): spreading a long series (over about 120k values) into
+  // arguments overflows the call stack.
+  let yMax = options.yMax ?? (finite.length ? finite.reduce((m, v) => (v > m ? v : m)) : yMin + 1);
   if (!(yMax > yMin)) yMax = yMin + 1;
   const px = (i) => pad.left + (i / (n - 1)) * (w - pad.left - pad.right);
   const py = (v) => h - pad.bottom - ((v - yMin) / (yMax - yMin)) * (h - pad.top - pad.bottom);
