@@ -383,3 +383,26 @@ fn sgd_step_into_checks_every_position_of_a_long_vector() {
         }
     }
 }
+
+/// A refused first step changes nothing, the optimizer's state size included: the optimizer
+/// can then be used on a model of another size, as a fresh one can (the trait's contract).
+#[test]
+fn a_refused_first_step_leaves_the_state_unsized() {
+    let optimizers: [(&str, Box<dyn Optimizer>); 2] = [
+        ("adam", Box::new(Adam::new(0.1).unwrap())),
+        (
+            "sgd with momentum",
+            Box::new(Sgd::new(0.1).unwrap().momentum(0.9).unwrap()),
+        ),
+    ];
+    for (name, mut opt) in optimizers {
+        let mut two = [1.0, 2.0];
+        let err = opt.step(&mut two, &[f64::NAN, 1.0]).unwrap_err();
+        assert_eq!(err, Error::NonFiniteParameter { parameter: 0 }, "{name}");
+        assert_eq!(two, [1.0, 2.0], "{name}");
+        let mut one = [1.0];
+        opt.step(&mut one, &[1.0])
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(one[0] < 1.0, "{name}: {one:?}");
+    }
+}

@@ -660,8 +660,6 @@ impl Optimizer for Adam {
         check_lengths(params, grads)?;
         let lr = rate_at(&self.schedule, self.t)?;
         check_state(&self.m, params.len())?;
-        size_state(&mut self.m, params.len())?;
-        size_state(&mut self.v, params.len())?;
         let (b1, b2, eps) = (self.beta1, self.beta2, self.eps);
         // Bias corrections 1 - b^(t+1), for step t counted from 0.
         let exponent = i32::try_from(self.t + 1).unwrap_or(i32::MAX);
@@ -672,12 +670,17 @@ impl Optimizer for Adam {
             let v = b2 * v + (1.0 - b2) * (g * g);
             (m, v, lr * (m / c1) / ((v / c2).sqrt() + eps))
         };
+        // The state is sized only once the step is known to succeed (a fresh optimizer's
+        // moments read as 0), so a refused first step leaves it unsized, as the contract says.
+        let moment = |state: &[f64], k: usize| state.get(k).copied().unwrap_or(0.0);
         if let Some(k) = (0..params.len()).position(|k| {
-            let (m, v, delta) = update(self.m[k], self.v[k], grads[k]);
+            let (m, v, delta) = update(moment(&self.m, k), moment(&self.v, k), grads[k]);
             !(m.is_finite() && v.is_finite() && (params[k] - delta).is_finite())
         }) {
             return Err(Error::NonFiniteParameter { parameter: k });
         }
+        size_state(&mut self.m, params.len())?;
+        size_state(&mut self.v, params.len())?;
         for k in 0..params.len() {
             let (m, v, delta) = update(self.m[k], self.v[k], grads[k]);
             self.m[k] = m;
