@@ -1,6 +1,6 @@
 //! The crate's one error type.
 //!
-//! Scalar ops never fail (they follow IEEE 754, see [`ops`](crate::numerics)); everything that takes
+//! Scalar ops never fail (they follow IEEE 754, see the [numerics table](crate::numerics)); everything that takes
 //! user data, shapes or hyperparameters returns [`Result`] instead of panicking.
 
 /// Everything that can go wrong with user-supplied data, shapes and hyperparameters.
@@ -111,7 +111,7 @@ pub enum Error {
         classes: usize,
     },
 
-    /// A dataset (or a loss's batch) has no samples.
+    /// A dataset, a loss's outputs (or batch), or `l2`'s parameters are empty.
     #[error("dataset is empty")]
     EmptyDataset,
 

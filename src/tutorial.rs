@@ -200,7 +200,7 @@
 //! network one output per class (its *logits*), turn them into probabilities with
 //! [`softmax`](crate::softmax), and minimise the negative log-probability of the right class,
 //! the cross-entropy. [`cross_entropy`](crate::cross_entropy) does both as one node that cannot
-//! overflow, and [`Loss::CrossEntropy`](crate::Loss) trains on datasets whose target is the
+//! overflow, and [`Loss::CrossEntropy`](crate::Loss::CrossEntropy) trains on datasets whose target is the
 //! class index. [`Mlp::builder`](crate::Mlp::builder) gives each layer its own activation, so
 //! the output layer can stay linear:
 //!

@@ -337,6 +337,10 @@ impl<'t> Value<'t> {
     /// Like [`Value::backward`], but reuses `grads`' memory (no allocation once it is large
     /// enough). Whatever `grads` held before is overwritten.
     ///
+    /// # Panics
+    ///
+    /// As [`Value::backward`], if `grads` must grow and the gradients cannot be allocated.
+    ///
     /// ```
     /// use tapegrad::{Gradients, Tape};
     /// let tape = Tape::new();

@@ -356,6 +356,10 @@ impl<'t> Value<'t> {
     /// larger one; at a tie each side gets half of it (a symmetric subgradient, as PyTorch's
     /// `maximum`); if either side is NaN the result and its derivatives are NaN.
     ///
+    /// # Panics
+    ///
+    /// If `other` is a [`Value`] from another tape.
+    ///
     /// ```
     /// let tape = tapegrad::Tape::new();
     /// let (a, b) = (tape.var(2.0), tape.var(2.0));
@@ -370,8 +374,8 @@ impl<'t> Value<'t> {
         self.extremum(other, Op::Max, max)
     }
 
-    /// The smaller of `self` and `other` (a [`Value`] or an `f64`); ties and NaN as for
-    /// [`Value::max`].
+    /// The smaller of `self` and `other` (a [`Value`] or an `f64`); ties, NaN and panics as
+    /// for [`Value::max`].
     ///
     /// ```
     /// let tape = tapegrad::Tape::new();
@@ -621,7 +625,8 @@ impl Operand for Value<'_> {
 
 impl Tape {
     /// One node for `v0 + v1 + ... + vn` (summed left to right); the derivative with respect to
-    /// each input is 1. The sum of no values is a leaf holding 0.
+    /// each input is 1. The sum of no values is a node with no inputs holding 0 (its op is
+    /// [`Op::Sum`](crate::Op::Sum)).
     ///
     /// # Panics
     ///

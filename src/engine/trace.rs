@@ -167,7 +167,7 @@ impl Trace {
 
 impl Tape {
     /// An empty tape that also keeps each node's op, forward value and name, for inspection
-    /// ([`Tape::op`], [`Tape::value_of`], [`Dot`](crate::Graphviz)). It records the same nodes and
+    /// ([`Tape::op`], [`Tape::value_of`], [`Graphviz`](crate::Graphviz)). It records the same nodes and
     /// gives the same gradients as any other tape. What it keeps is also what [`Value::grad`]
     /// (second derivatives) needs.
     ///
@@ -184,6 +184,10 @@ impl Tape {
     }
 
     /// The op that produced `value`, if this tape is [traced](Tape::traced).
+    ///
+    /// # Panics
+    ///
+    /// If `value` is from another tape.
     ///
     /// ```
     /// let tape = tapegrad::Tape::traced();

@@ -260,6 +260,10 @@ impl fmt::Display for GradcheckReport {
 ///
 /// As [`gradcheck_with`].
 ///
+/// # Panics
+///
+/// As [`gradcheck_with`].
+///
 /// ```
 /// use tapegrad::check::gradcheck;
 /// let report = gradcheck(|x| x[0].powi(3) / x[1], &[2.0, 5.0])?;
@@ -333,7 +337,7 @@ where
 /// Checks a gradient computed elsewhere against central finite differences of `f`.
 ///
 /// This is the comparison inside [`gradcheck_with`], for gradients that do not come from a
-/// closure over leaves: a model's parameter gradients from [`Bound::gradients`](crate::Bound),
+/// closure over leaves: a model's parameter gradients from [`Bound::gradients`](crate::Bound::gradients),
 /// say, checked against the loss of plain [`predict`](crate::Mlp::predict) calls. `f` is
 /// evaluated at `x` and at `x_k +- h` for each input.
 ///
@@ -536,6 +540,10 @@ where
 /// # Errors
 ///
 /// As [`gradgradcheck`].
+///
+/// # Panics
+///
+/// As [`gradgradcheck`]: if `f` returns a value recorded on a tape other than its inputs'.
 ///
 /// ```
 /// use tapegrad::check::{gradgradcheck_with, Tolerance};

@@ -15,7 +15,7 @@ pub enum Activation {
     Sigmoid,
     /// Hyperbolic tangent.
     Tanh,
-    /// `max(0, x)` (with derivative 0 at 0).
+    /// `0 if x < 0 else x` (so NaN and -0.0 pass through), with derivative 0 at 0.
     Relu,
     /// No activation: the pre-activation itself (a linear output layer). Records no node.
     Identity,

@@ -219,6 +219,10 @@ impl<'t, 'm> Bound<'t, 'm> {
     /// [`Error::NonFiniteInput`](crate::Error::NonFiniteInput) naming the first NaN or infinite
     /// value.
     ///
+    /// # Panics
+    ///
+    /// If an input is a `Value` from another tape.
+    ///
     /// ```
     /// use tapegrad::{Activation, Mlp, Tape};
     /// let net = Mlp::from_parameters(&[2, 1], Activation::Sigmoid, Activation::Sigmoid, &[0.0, 1.0, 4.0])?;

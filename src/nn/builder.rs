@@ -65,7 +65,9 @@ impl MlpBuilder {
     ///
     /// # Errors
     ///
-    /// [`Error::Architecture`] if there is no layer, or the inputs or a layer have size 0.
+    /// [`Error::Architecture`] if there is no layer, or the inputs or a layer have size 0;
+    /// [`Error::Allocation`] if the parameter count overflows `usize` or the parameters cannot
+    /// be allocated.
     ///
     /// ```
     /// use tapegrad::{Activation, Mlp};
@@ -121,7 +123,7 @@ impl MlpBuilder {
     /// # Errors
     ///
     /// As [`MlpBuilder::with_init`]; [`Error::ParameterCount`] if `params` has the wrong
-    /// length.
+    /// length, [`Error::InvalidParameter`] if one is NaN or infinite.
     ///
     /// ```
     /// use tapegrad::{Activation, Mlp};

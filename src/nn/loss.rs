@@ -427,7 +427,7 @@ pub fn hinge<'t>(scores: &[Value<'t>], labels: &[f64]) -> Result<Value<'t>> {
 /// `-t ln(sigmoid(z)) - (1 - t) ln(1 - sigmoid(z))` but never takes `ln 0` or overflows. The
 /// derivative with respect to each logit is `(sigmoid(z_k) - t_k) / n`.
 ///
-/// Feed it the raw output of a linear last layer ([`Activation::Identity`](crate::Activation)),
+/// Feed it the raw output of a linear last layer ([`Activation::Identity`](crate::Activation::Identity)),
 /// not a sigmoid's output.
 ///
 /// # Errors
@@ -463,7 +463,7 @@ pub fn bce_with_logits<'t>(logits: &[Value<'t>], labels: &[f64]) -> Result<Value
 /// Computed with the largest logit `m` subtracted first, so no exponential overflows (logits of
 /// +-1000 are fine); the class's derivative `p_c - 1` is computed as minus the sum of the other
 /// classes' probabilities, so it keeps its precision where the class is nearly certain. Feed it
-/// the raw output of a linear last layer ([`Activation::Identity`](crate::Activation)).
+/// the raw output of a linear last layer ([`Activation::Identity`](crate::Activation::Identity)).
 ///
 /// # Errors
 ///

@@ -36,8 +36,9 @@ pub trait Optimizer {
     /// With nothing changed: [`Error::GradientCount`] if `grads` and `params` differ in length,
     /// [`Error::OptimizerState`] if the optimizer keeps per-parameter state sized for another
     /// model, [`Error::InvalidSchedule`] if the learning-rate schedule gives an unusable rate
-    /// for this step, and [`Error::NonFiniteParameter`] if a parameter (or the optimizer's state for
-    /// it) would become NaN or infinite.
+    /// for this step, [`Error::NonFiniteParameter`] if a parameter (or the optimizer's state for
+    /// it) would become NaN or infinite, and [`Error::Allocation`] if the per-parameter state
+    /// (momentum, Adam's moments) cannot be allocated on the first step.
     fn step(&mut self, params: &mut [f64], grads: &[f64]) -> Result<()>;
 
     /// The same update as [`Optimizer::step`], written into `out` instead of in place:

@@ -258,7 +258,8 @@ impl Mlp {
     ///
     /// # Errors
     ///
-    /// [`Error::InputSize`] if `x` does not have the model's input size.
+    /// [`Error::InputSize`] if `x` does not have the model's input size,
+    /// [`Error::NonFiniteInput`] naming the first NaN or infinite value.
     ///
     /// ```
     /// use tapegrad::{Activation, Mlp};
@@ -661,7 +662,7 @@ impl Trainer {
     /// first sample whose loss is not finite (the step's first if only the batch's mean is,
     /// which happens only where the true mean overflows), the second the step's first sample. The
     /// optimizer's own errors ([`Error::OptimizerState`] for an optimizer last used on a model
-    /// of another size, [`Error::InvalidSchedule`]) come back as they are, with that step not
+    /// of another size, [`Error::InvalidSchedule`], [`Error::Allocation`]) come back as they are, with that step not
     /// applied.
     ///
     /// ```

@@ -179,7 +179,8 @@ impl BatchGradient {
     /// [`Error::InvalidTarget`] / [`Error::ClassTarget`] if a target does not suit the loss (checked as
     /// [`Trainer`](crate::Trainer) checks them, before any work),
     /// [`Error::SampleRange`] for an empty range or one past the end of the data,
-    /// [`Error::ParameterCount`] if `grads` does not have one slot per parameter, and
+    /// [`Error::ParameterCount`] if `grads` does not have one slot per parameter,
+    /// [`Error::Allocation`] if the per-group gradient rows cannot be allocated, and
     /// [`Error::NonFiniteLoss`] (epoch 0, the offending sample) if a sample's loss is NaN or
     /// infinite: the first such sample of the earliest group that has one, whatever the
     /// thread count (the batch's first sample if only the sum overflows). `grads` is then
