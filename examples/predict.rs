@@ -19,12 +19,24 @@ fn main() -> ExitCode {
         println!("{USAGE}");
         return ExitCode::SUCCESS;
     }
+    // A usage error (exit 2, with the usage) is a missing model or an unknown flag; a model
+    // that does not load or values that do not fit it are the run's own errors (exit 1).
+    let flag = args.iter().find(|a| a.starts_with("--"));
+    let usage = match (args.first(), flag) {
+        (None, _) => Some("no model file given".to_string()),
+        (_, Some(flag)) => Some(format!("unknown argument {flag:?}")),
+        _ => None,
+    };
+    if let Some(message) = usage {
+        eprintln!("predict: {message}");
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    }
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("predict: {message}");
-            eprintln!("{USAGE}");
-            ExitCode::from(2)
+            ExitCode::FAILURE
         }
     }
 }

@@ -119,3 +119,16 @@ fn an_unknown_argument_is_a_usage_error() {
         assert!(stdout.is_empty(), "{name}: {stdout}");
     }
 }
+
+/// predict: a file that is no model is the run's error (exit 1, the reason, no usage); only a
+/// missing model or an unknown flag is a usage error.
+#[test]
+fn predict_tells_a_bad_model_from_a_usage_error() {
+    let (out, _, stderr) = run("predict", &["README.md", "1", "2"]);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("not a safetensors model file"), "{stderr}");
+    assert!(!stderr.contains("usage:"), "{stderr}");
+    let (out, _, stderr) = run("predict", &[]);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("usage:"), "{stderr}");
+}
