@@ -134,24 +134,7 @@ fn options() -> Result<Option<Options>, String> {
 
 #[allow(dead_code)] // the tests include this file for its functions, not for main
 fn main() -> std::process::ExitCode {
-    let opts = match options() {
-        Ok(Some(opts)) => opts,
-        Ok(None) => {
-            println!("{USAGE}");
-            return std::process::ExitCode::SUCCESS;
-        }
-        Err(message) => {
-            eprintln!("gender_classifier: {message}");
-            return std::process::ExitCode::from(2);
-        }
-    };
-    match run(&opts) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("gender_classifier: {e}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    outputs::exit("gender_classifier", USAGE, options(), |opts| run(&opts))
 }
 
 #[allow(dead_code)]

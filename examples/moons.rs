@@ -19,7 +19,6 @@ mod plots;
 #[path = "shared/splitmix.rs"]
 pub mod splitmix;
 
-use std::path::PathBuf;
 use tapegrad::{hinge, l2, Activation, Loss, Mlp, Optimizer, Schedule, Sgd, Tape};
 
 /// W2's reference: the final total loss of the trained model (independent implementations
@@ -111,40 +110,10 @@ pub fn train(
 const USAGE: &str = "usage: moons [--out DIR]
   --out DIR  where moons.svg and moons_loss.svg go (default: .)";
 
-/// `--out DIR` (default: the current directory); `None` for `--help`.
-fn out_dir() -> Result<Option<PathBuf>, String> {
-    let mut args = std::env::args().skip(1);
-    let mut out = PathBuf::from(".");
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--out" => out = args.next().ok_or("--out needs a directory")?.into(),
-            "-h" | "--help" => return Ok(None),
-            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
-        }
-    }
-    Ok(Some(out))
-}
-
 #[allow(dead_code)]
 fn main() -> std::process::ExitCode {
-    let out = match out_dir() {
-        Ok(Some(out)) => out,
-        Ok(None) => {
-            println!("{USAGE}");
-            return std::process::ExitCode::SUCCESS;
-        }
-        Err(message) => {
-            eprintln!("moons: {message}");
-            return std::process::ExitCode::from(2);
-        }
-    };
-    match run(&out) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("moons: {e}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    let args = outputs::out_dir_only(USAGE);
+    outputs::exit("moons", USAGE, args, |out| run(&out))
 }
 
 #[allow(dead_code)]

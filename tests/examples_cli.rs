@@ -16,6 +16,15 @@ fn example(name: &str) -> Command {
     cmd
 }
 
+/// The examples with a command line.
+const EXAMPLES: [&str; 5] = [
+    "gender_classifier",
+    "moons",
+    "digits",
+    "train_csv",
+    "predict",
+];
+
 fn run(name: &str, args: &[&str]) -> (Output, String, String) {
     let out = example(name).args(args).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -25,13 +34,7 @@ fn run(name: &str, args: &[&str]) -> (Output, String, String) {
 
 #[test]
 fn help_prints_the_usage_and_succeeds() {
-    for name in [
-        "gender_classifier",
-        "moons",
-        "digits",
-        "train_csv",
-        "predict",
-    ] {
+    for name in EXAMPLES {
         let (out, stdout, stderr) = run(name, &["--help"]);
         assert!(out.status.success(), "{name} --help: {stderr}");
         assert!(
@@ -101,13 +104,7 @@ fn an_impossible_network_is_an_error_message() {
 
 #[test]
 fn an_unknown_argument_is_a_usage_error() {
-    for name in [
-        "gender_classifier",
-        "moons",
-        "digits",
-        "train_csv",
-        "predict",
-    ] {
+    for name in EXAMPLES {
         let (out, stdout, stderr) = run(name, &["--no-such-flag"]);
         assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
         assert!(stderr.contains("--no-such-flag"), "{name}: {stderr}");
