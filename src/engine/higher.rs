@@ -245,17 +245,15 @@ fn pass_back<'t>(
                     if p == 1.0 {
                         add(a.0, g);
                     } else if p != 0.0 {
-                        // p x^(p - 1), with the op's own fallbacks where that overflows
-                        // (ops::powi, ops::powf): x^(n + 1) / x^2 for n = i32::MIN, and
-                        // p x^p / x where x^(p - 1) is infinite at a finite nonzero x
-                        let v = x.value();
-                        let overflows = (p * v.powf(p - 1.0)).is_infinite();
+                        // p x^(p - 1), in the form the op's own rule took (ops::powi: x^(n + 1)
+                        // / x^2 for n = i32::MIN; ops::powf_slope: p x^p / x where x^(p - 1)
+                        // overflows)
                         let derivative = match op {
                             Op::Powi if p == f64::from(i32::MIN) => {
                                 (x.powi(i32::MIN + 1) / (x * x)) * p
                             }
                             Op::Powi => x.powi(p as i32 - 1) * p,
-                            _ if overflows && v != 0.0 && v.is_finite() => (y * p) / x,
+                            _ if super::ops::powf_slope(x.value(), p, y.value()).1 => (y * p) / x,
                             _ => x.powf(p - 1.0) * p,
                         };
                         add(a.0, g * derivative);

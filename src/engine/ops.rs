@@ -69,19 +69,23 @@ pub(crate) fn ln(x: f64) -> (f64, f64) {
 }
 
 /// x^p;  d/dx = p x^(p - 1)  (0 when p = 0)
-///
-/// For a tiny x and a small p, `x^(p - 1)` can overflow though `p x^(p - 1)` does not
-/// (x = 5e-324, p = 1e-20: 2e303); the derivative is then computed as `(p x^p) / x`.
 #[inline]
 pub(crate) fn powf(x: f64, p: f64) -> (f64, f64) {
     let v = x.powf(p);
+    (v, powf_slope(x, p, v).0)
+}
+
+/// powf's derivative at `x`, given `v = x^p`, and whether it took the fallback form: for a
+/// tiny x and a small p, `x^(p - 1)` can overflow though `p x^(p - 1)` does not (x = 5e-324,
+/// p = 1e-20: 2e303); the derivative is then computed as `(p x^p) / x`.
+#[inline]
+pub(crate) fn powf_slope(x: f64, p: f64, v: f64) -> (f64, bool) {
     let d = if p == 0.0 { 0.0 } else { p * x.powf(p - 1.0) };
-    let d = if d.is_infinite() && x != 0.0 && x.is_finite() {
-        (p * v) / x
+    if d.is_infinite() && x != 0.0 && x.is_finite() {
+        ((p * v) / x, true)
     } else {
-        d
-    };
-    (v, d)
+        (d, false)
+    }
 }
 
 /// x^n;  d/dx = n x^(n - 1)  (0 when n = 0)
