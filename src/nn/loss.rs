@@ -214,26 +214,32 @@ impl Loss {
 #[inline]
 fn mse_rule(outputs: &[f64], targets: &[f64], mut edge: impl FnMut(usize, f64)) -> f64 {
     let scale = 1.0 / outputs.len() as f64;
-    let (mut sum, mut scaled) = (0.0, 0.0);
+    let mut sum = 0.0;
     for (k, (o, t)) in outputs.iter().zip(targets).enumerate() {
         let d = o - t;
         sum += d * d;
-        scaled += (scale * d) * d;
         edge(k, scale * (2.0 * d));
     }
-    mean_of(scale * sum, scaled)
+    let terms = outputs
+        .iter()
+        .zip(targets)
+        .map(|(o, t)| (scale * (o - t)) * (o - t));
+    mean_of(scale, sum, || terms.fold(0.0, |s, term| s + term))
 }
 
-/// `scale * sum`, or, where that overflows but the mean does not, the sum of the terms scaled
-/// one by one (`scaled`): the mean is infinite only where the true mean is. The plain form
-/// otherwise, so that the usual case keeps its bits.
+/// `scale * sum`, or, where that overflows, the terms scaled one by one and summed again
+/// (`rescaled`, run only then) if that is finite: the mean is infinite only where the true
+/// mean is, and every other case keeps the plain form's bits.
 #[inline(always)]
-pub(crate) fn mean_of(plain: f64, scaled: f64) -> f64 {
-    if plain.is_infinite() && scaled.is_finite() {
-        scaled
-    } else {
-        plain
+pub(crate) fn mean_of(scale: f64, sum: f64, rescaled: impl FnOnce() -> f64) -> f64 {
+    let plain = scale * sum;
+    if plain.is_infinite() {
+        let again = rescaled();
+        if again.is_finite() {
+            return again;
+        }
     }
+    plain
 }
 
 /// hinge = (1/n) * sum_k max(0, 1 - t_k o_k);  d/do_k = (1/n) * (-t_k if 1 - t_k o_k > 0 else 0)
@@ -242,14 +248,18 @@ pub(crate) fn mean_of(plain: f64, scaled: f64) -> f64 {
 #[inline]
 fn hinge_rule(outputs: &[f64], targets: &[f64], mut edge: impl FnMut(usize, f64)) -> f64 {
     let scale = 1.0 / outputs.len() as f64;
-    let (mut sum, mut scaled) = (0.0, 0.0);
-    for (k, (o, t)) in outputs.iter().zip(targets).enumerate() {
-        let (h, d) = crate::engine::ops::relu(1.0 + (-t) * o);
+    let margin = |o: f64, t: f64| crate::engine::ops::relu(1.0 + (-t) * o);
+    let mut sum = 0.0;
+    for (k, (&o, &t)) in outputs.iter().zip(targets).enumerate() {
+        let (h, d) = margin(o, t);
         sum += h;
-        scaled += scale * h;
         edge(k, scale * (d * -t));
     }
-    mean_of(scale * sum, scaled)
+    let terms = outputs
+        .iter()
+        .zip(targets)
+        .map(|(&o, &t)| scale * margin(o, t).0);
+    mean_of(scale, sum, || terms.fold(0.0, |s, term| s + term))
 }
 
 /// bce = (1/n) * sum_k [max(z_k, 0) - z_k t_k + ln(1 + e^-|z_k|)];  d/dz_k = (1/n) (sigmoid(z_k) - t_k)
@@ -265,14 +275,17 @@ fn hinge_rule(outputs: &[f64], targets: &[f64], mut edge: impl FnMut(usize, f64)
 #[inline]
 fn bce_rule(outputs: &[f64], targets: &[f64], mut edge: impl FnMut(usize, f64)) -> f64 {
     let scale = 1.0 / outputs.len() as f64;
-    let (mut sum, mut scaled) = (0.0, 0.0);
+    let mut sum = 0.0;
     for (k, (&z, &t)) in outputs.iter().zip(targets).enumerate() {
         let (value, d) = bce_term(z, t);
         sum += value;
-        scaled += scale * value;
         edge(k, scale * d);
     }
-    mean_of(scale * sum, scaled)
+    let terms = outputs
+        .iter()
+        .zip(targets)
+        .map(|(&z, &t)| scale * bce_term(z, t).0);
+    mean_of(scale, sum, || terms.fold(0.0, |s, term| s + term))
 }
 
 /// One output's binary cross-entropy on logit `z` with target `t`, and its derivative.

@@ -108,7 +108,8 @@ fn record_batch_loss(
         scaled += scale * value;
     }
     // b = scale * (l_0 + l_1 + ...);  db/dl_i = scale
-    let value = crate::nn::loss::mean_of(scale * sum, scaled);
+    // (the samples' losses are not kept, so their scaled sum is taken on the way)
+    let value = crate::nn::loss::mean_of(scale, sum, || scaled);
     let node = tape.with_records(|r| {
         for &l in &buffers.losses {
             r.fused.edge(l, scale);
